@@ -1,0 +1,253 @@
+"""Evaluators, the matchmaking queue, blind conversations, their messages and the judgments."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from competitions.models import Bot, Competition
+
+
+class Evaluator(models.Model):
+    """A user's standing in one competition's evaluator pool."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="evaluators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    onboarding_passed_at = models.DateTimeField(null=True, blank=True)
+    onboarding_failures = models.PositiveIntegerField(default=0)
+    suspended_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "user"], name="evaluator_unique_per_competition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.competition.slug}"
+
+    @property
+    def is_ready(self) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and self.consented_at is not None
+            and self.onboarding_passed_at is not None
+        )
+
+
+class PartnerKind(models.TextChoices):
+    BOT = "bot", _("Bot")
+    HUMAN = "human", _("Human")
+
+
+class MatchRequest(models.Model):
+    """An evaluator waiting for a partner. Pairing claims rows with select_for_update(skip_locked)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        MATCHED = "matched", _("Matched")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="match_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_requests")
+    language = models.CharField(max_length=5)
+    wants_human = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    matched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="waiting"),
+                name="matchrequest_one_waiting_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["competition", "status", "language", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status}"
+
+
+class ConversationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Conversation.Status.ACTIVE)
+
+    def for_user(self, user):
+        return self.filter(models.Q(evaluator_a=user) | models.Q(evaluator_b=user))
+
+
+class Conversation(models.Model):
+    """A blind chat. Side "a" is an evaluator; side "b" is a bot or, in a control chat, a second evaluator."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
+        BOT_FAILED = "bot_failed", _("Ended: bot failed")
+
+    class EndReason(models.TextChoices):
+        TIME = "time", _("Time limit reached")
+        TURNS = "turns", _("Turn limit reached")
+        LEFT = "left", _("A side left")
+        BOT_FAILED = "bot_failed", _("Bot failed")
+        MODERATION = "moderation", _("Ended by moderation")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bot_conversation_id = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The opaque id the bot sees."
+    )
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="conversations")
+    language = models.CharField(max_length=5)
+    partner_kind = models.CharField(max_length=10, choices=PartnerKind.choices)
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="conversations")
+    evaluator_a = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations_as_a"
+    )
+    evaluator_b = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="conversations_as_b"
+    )
+    alias_a = models.CharField(max_length=40, help_text="How side b sees side a.")
+    alias_b = models.CharField(max_length=40, help_text="How side a sees side b.")
+    first_speaker = models.CharField(max_length=1, choices=[("a", "a"), ("b", "b")])
+    fell_back_to_bot = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    deadline_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(partner_kind="bot", bot__isnull=False, evaluator_b__isnull=True)
+                    | models.Q(partner_kind="human", bot__isnull=True, evaluator_b__isnull=False)
+                ),
+                name="conversation_partner_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(evaluator_a=models.F("evaluator_b")),
+                name="conversation_no_self_pairing",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["competition", "status"]),
+            models.Index(fields=["bot", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+    def side_of(self, user) -> str | None:
+        if user.pk == self.evaluator_a_id:
+            return "a"
+        if self.evaluator_b_id is not None and user.pk == self.evaluator_b_id:
+            return "b"
+        return None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Message(models.Model):
+    """A chat message, saved before it is delivered. (conversation, seq) orders and de-duplicates."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    side = models.CharField(max_length=1, choices=[("a", "a"), ("b", "b")])
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_msg_id = models.CharField(max_length=64, blank=True)
+    text = models.TextField(help_text="As written. Never shown to the partner when flagged.")
+    delivered_text = models.TextField(help_text="What the partner saw (masked when flagged).")
+    flagged = models.BooleanField(default=False)
+    moderation_labels = models.JSONField(default=list, blank=True)
+    bot_latency_ms = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
+            models.UniqueConstraint(
+                fields=["conversation", "side", "client_msg_id"],
+                condition=~models.Q(client_msg_id=""),
+                name="message_unique_client_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["flagged", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq}"
+
+
+class Report(models.Model):
+    """An evaluator's report of their partner, for organizers to review."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Report on {self.conversation_id}"
+
+
+class Judgment(models.Model):
+    """An evaluator's verdict on their partner. Final once saved."""
+
+    class Verdict(models.TextChoices):
+        HUMAN = "human", _("Human")
+        BOT = "bot", _("Bot")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="judgments")
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments")
+    # Denormalised from the conversation so that aggregation over millions of rows needs no join.
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="judgments")
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.PROTECT, related_name="judgments")
+    partner_kind = models.CharField(max_length=10, choices=PartnerKind.choices)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    confidence = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    ratings = models.JSONField(help_text="{criterion key: 1..5}")
+    reason = models.TextField()
+    message_count = models.PositiveIntegerField(default=0, help_text="Messages in the chat when it was judged.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "evaluator"], name="judgment_one_per_evaluator"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=1) & models.Q(confidence__lte=5),
+                name="judgment_confidence_1_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["competition", "bot"]),
+            models.Index(fields=["competition", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator} judged {self.conversation_id}: {self.verdict}"
+
+    @property
+    def is_correct(self) -> bool:
+        return self.verdict == self.partner_kind

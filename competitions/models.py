@@ -1,0 +1,329 @@
+"""Competitions, teams and their bots (webhook endpoints)."""
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_CRITERIA = [
+    {"key": "human_likeness", "label": "Human-likeness"},
+    {"key": "fluency", "label": "Fluency"},
+    {"key": "engagement", "label": "Engagement"},
+    {"key": "appropriateness", "label": "Appropriateness / ethics"},
+]
+SUPPORTED_LANGUAGES = ("en", "ko")
+
+
+def default_criteria() -> list[dict]:
+    return [dict(item) for item in DEFAULT_CRITERIA]
+
+
+def default_languages() -> list[str]:
+    return list(SUPPORTED_LANGUAGES)
+
+
+def default_onboarding_questions() -> list[dict]:
+    return [
+        {
+            "question": "Your partner may be a bot or a human. What do you judge after the chat?",
+            "choices": ["Whether the partner was a human or a bot", "How fast the partner typed"],
+            "answer": 0,
+        },
+        {
+            "question": "May you tell your partner who you are or ask for their real name?",
+            "choices": ["Yes", "No"],
+            "answer": 1,
+        },
+    ]
+
+
+class CompetitionQuerySet(models.QuerySet):
+    def visible(self):
+        return self.exclude(phase=Competition.Phase.DRAFT)
+
+    def evaluating(self):
+        return self.filter(phase=Competition.Phase.EVALUATION)
+
+
+class Competition(models.Model):
+    class Phase(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REGISTRATION = "registration", _("Registration")
+        EVALUATION = "evaluation", _("Evaluation")
+        CLOSED = "closed", _("Closed")
+
+    class EvaluatorPool(models.TextChoices):
+        OPEN = "open", _("Open to everyone")
+        INVITE = "invite", _("By invitation")
+
+    class ParticipantDownloads(models.TextChoices):
+        NONE = "none", _("Nothing")
+        OWN_CHATS = "own_chats", _("Their own bots' chats")
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    rules = models.TextField(blank=True, help_text="Markdown.")
+    terms = models.TextField(blank=True, help_text="Markdown. Evaluators consent to these before their first chat.")
+    license = models.CharField(max_length=100, default="CC BY 4.0", help_text="License of the released dataset.")
+    languages = models.JSONField(default=default_languages, help_text='Chat languages, e.g. ["en", "ko"].')
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.DRAFT)
+    registration_opens_at = models.DateTimeField(null=True, blank=True)
+    evaluation_opens_at = models.DateTimeField(null=True, blank=True)
+    evaluation_closes_at = models.DateTimeField(null=True, blank=True)
+
+    chat_time_limit_seconds = models.PositiveIntegerField(
+        default=300, help_text="Five minutes, as in the published Turing-test studies."
+    )
+    max_turns = models.PositiveIntegerField(default=30, help_text="Messages in a chat, both sides together.")
+    min_turns_to_count = models.PositiveIntegerField(
+        default=4, help_text="Chats with fewer messages are too short to judge and are excluded from scores."
+    )
+    max_message_chars = models.PositiveIntegerField(default=300)
+    control_chat_share = models.FloatField(
+        default=0.2,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of chats that pair two humans (control chats).",
+    )
+    human_partner_wait_seconds = models.PositiveIntegerField(
+        default=20, help_text="How long to wait for a human partner before falling back to a bot."
+    )
+    max_chats_per_evaluator_per_bot = models.PositiveIntegerField(default=3)
+    criteria = models.JSONField(default=default_criteria, help_text='Rating criteria: [{"key": ..., "label": ...}].')
+    onboarding_questions = models.JSONField(
+        default=default_onboarding_questions,
+        blank=True,
+        help_text='Check questions: [{"question": ..., "choices": [...], "answer": index}].',
+    )
+    evaluator_pool = models.CharField(max_length=10, choices=EvaluatorPool.choices, default=EvaluatorPool.OPEN)
+    leaderboard_public_during_evaluation = models.BooleanField(default=False)
+    reveal_partner_after_judgment = models.BooleanField(default=True)
+    participant_downloads = models.CharField(
+        max_length=20, choices=ParticipantDownloads.choices, default=ParticipantDownloads.NONE
+    )
+    include_bot_names_in_exports = models.BooleanField(default=False)
+    dataset_published = models.BooleanField(
+        default=False, help_text="Publish the public dataset release (only once the competition is closed)."
+    )
+    weight_evaluators_by_accuracy = models.BooleanField(default=False)
+    matchmaking_paused = models.BooleanField(default=False)
+    show_example_chats_to_teams = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(control_chat_share__gte=0) & models.Q(control_chat_share__lte=1),
+                name="competition_control_share_in_unit_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("competition-detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        unknown = [lang for lang in self.languages or [] if lang not in SUPPORTED_LANGUAGES]
+        if not self.languages or unknown:
+            raise ValidationError({"languages": f"Choose from {', '.join(SUPPORTED_LANGUAGES)}."})
+        keys = [c.get("key") for c in self.criteria or [] if isinstance(c, dict)]
+        if not keys or len(keys) != len(set(keys)) or len(keys) != len(self.criteria):
+            raise ValidationError({"criteria": 'Give a list of {"key", "label"} with unique keys.'})
+        if self.dataset_published and self.phase != self.Phase.CLOSED:
+            raise ValidationError({"dataset_published": "Publish the dataset only once the competition is closed."})
+
+    @property
+    def criteria_keys(self) -> list[str]:
+        return [c["key"] for c in self.criteria]
+
+    @property
+    def is_evaluating(self) -> bool:
+        return self.phase == self.Phase.EVALUATION
+
+    @property
+    def accepts_bots(self) -> bool:
+        return self.phase in (self.Phase.REGISTRATION, self.Phase.EVALUATION)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("team-detail", kwargs={"slug": self.slug})
+
+    def has_member(self, user) -> bool:
+        return user.is_authenticated and self.memberships.filter(user=user).exists()
+
+
+class TeamMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="membership_unique_team_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TeamInvitation(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.team}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+def new_signing_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class BotQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status=Bot.Status.VERIFIED)
+
+
+class Bot(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending health check")
+        VERIFIED = "verified", _("Verified (live)")
+        FAILING = "failing", _("Failing")
+        DISABLED = "disabled", _("Disabled")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="bots")
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="bots")
+    name = models.CharField(max_length=100)
+    endpoint_url = models.URLField(max_length=500)
+    signing_secret = models.CharField(max_length=100, default=new_signing_secret)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    is_baseline = models.BooleanField(
+        default=False, help_text="A baseline bot (e.g. ELIZA): scored and shown, but not a competitor."
+    )
+    version = models.PositiveIntegerField(default=1)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_failure_reason = models.TextField(blank=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["competition", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "name"], name="bot_unique_name_per_competition"),
+        ]
+        indexes = [models.Index(fields=["competition", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team})"
+
+    def rotate_secret(self) -> str:
+        self.signing_secret = new_signing_secret()
+        self.secret_rotated_at = timezone.now()
+        self.save(update_fields=["signing_secret", "secret_rotated_at", "updated_at"])
+        return self.signing_secret
+
+
+class BotVersion(models.Model):
+    """The endpoint history of a bot: a new row each time its endpoint changes."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    endpoint_url = models.URLField(max_length=500)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bot", "-number"]
+        constraints = [models.UniqueConstraint(fields=["bot", "number"], name="botversion_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.bot.name} v{self.number}"
+
+
+class BotCall(models.Model):
+    """One call to a bot (health probe or chat turn) and how it went."""
+
+    class Purpose(models.TextChoices):
+        HEALTH = "health", _("Health check")
+        TURN = "turn", _("Chat turn")
+
+    class Failure(models.TextChoices):
+        TIMEOUT = "timeout", _("Timed out")
+        REFUSED = "refused", _("Connection refused or failed")
+        HTTP_STATUS = "http_status", _("HTTP error status")
+        REDIRECT = "redirect", _("Redirect (not followed)")
+        BAD_JSON = "bad_json", _("Not valid JSON")
+        BAD_SHAPE = "bad_shape", _('JSON without a string "reply"')
+        EMPTY = "empty", _("Empty reply")
+        TOO_LONG = "too_long", _("Reply too long")
+        TOO_LARGE = "too_large", _("Response body too large")
+        BAD_ENCODING = "bad_encoding", _("Not valid UTF-8")
+        BLOCKED = "blocked", _("Endpoint address not allowed")
+        ERROR = "error", _("Other error")
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="calls")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    ok = models.BooleanField()
+    latency_ms = models.FloatField(null=True, blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    failure_kind = models.CharField(max_length=20, choices=Failure.choices, blank=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["bot", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.bot.name} {self.purpose} {'ok' if self.ok else self.failure_kind}"

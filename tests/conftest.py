@@ -1,0 +1,35 @@
+import pytest
+
+from tests.factories import BotFactory, CompetitionFactory, TeamMembershipFactory, UserFactory
+
+
+@pytest.fixture
+def competition(db):
+    return CompetitionFactory(slug="turing-2026", title="Turing 2026")
+
+
+@pytest.fixture
+def organizer(db):
+    return UserFactory(username="olivia", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def participant(db):
+    """Pat, owner of team "Lab A"."""
+    return TeamMembershipFactory(user__username="pat", team__name="Lab A", team__slug="lab-a").user
+
+
+@pytest.fixture
+def team(participant):
+    return participant.teams.get()
+
+
+@pytest.fixture
+def bot(team, competition):
+    return BotFactory(team=team, competition=competition, name="alice")
+
+
+@pytest.fixture
+def evaluator_user(db):
+    """Eve, an evaluator with no team."""
+    return UserFactory(username="eve")
