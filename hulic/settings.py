@@ -193,7 +193,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -235,6 +234,19 @@ CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)
+
+LEADERBOARD_SAFETY_NET_SECONDS = env_int("LEADERBOARD_SAFETY_NET_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "bots-health-check": {
+        "task": "competitions.tasks.bots_health_check_all",
+        "schedule": float(BOT_HEALTH_CHECK_INTERVAL_SECONDS),
+    },
+    "leaderboards-recompute-safety-net": {
+        "task": "leaderboard.tasks.recompute_all_competitions",
+        "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
+    },
+    "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+}
 
 if not DEBUG and not EMBEDDED:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
