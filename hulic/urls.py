@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from competitions import views as competition_views
+from hulic.views import healthz
 
 admin.site.site_header = "HuLiC organizers"
 admin.site.site_title = "HuLiC admin"
@@ -22,6 +23,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", competition_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

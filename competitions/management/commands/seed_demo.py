@@ -1,0 +1,90 @@
+"""Load the demo competition: organizer, evaluators, a participant team, and the sample bots registered."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from competitions.models import Bot, Competition, Team, TeamMembership
+
+DEMO_PASSWORD = "hulic-demo"  # noqa: S105 - printed to the person running the demo, never used in production
+DEMO_USERS = {
+    "organizer": {"is_staff": True, "is_superuser": True},
+    "eva": {},
+    "evan": {},
+    "pat": {},
+}
+DEMO_BOTS = [
+    # (team, bot name, port, baseline?)
+    ("HuLiC Baselines", "ELIZA", 8101, True),
+    ("Demo Lab", "Minji", 8102, False),
+]
+
+DESCRIPTION = """A demonstration of a blind, Turing-style evaluation.
+
+Chat for up to five minutes with a partner who is **either a chatbot or another person**, then judge which it was.
+"""
+RULES = """1. Be yourself; do not reveal your identity or ask for your partner's.
+2. No abuse: messages are moderated and masked.
+3. Judge honestly: say what gave your partner away.
+"""
+TERMS = """Your messages and judgments are stored and may be released, anonymized, as a research dataset
+under CC BY 4.0. No username, e-mail or IP address is ever released."""
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo competition, users and sample bots. Safe to run repeatedly."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bot-host", default="127.0.0.1")
+
+    @transaction.atomic
+    def handle(self, *args, bot_host: str, **options):
+        users = {name: self._user(name, **flags) for name, flags in DEMO_USERS.items()}
+        now = timezone.now()
+        competition, _ = Competition.objects.update_or_create(
+            slug="turing-demo",
+            defaults={
+                "title": "HuLiC Turing Demo",
+                "description": DESCRIPTION,
+                "rules": RULES,
+                "terms": TERMS,
+                "phase": Competition.Phase.EVALUATION,
+                "registration_opens_at": now - timedelta(days=7),
+                "evaluation_opens_at": now - timedelta(days=1),
+                "evaluation_closes_at": now + timedelta(days=30),
+                "leaderboard_public_during_evaluation": True,
+                "show_example_chats_to_teams": True,
+                "participant_downloads": Competition.ParticipantDownloads.OWN_CHATS,
+                "human_partner_wait_seconds": 15,
+            },
+        )
+        for team_name, bot_name, port, baseline in DEMO_BOTS:
+            team, _ = Team.objects.get_or_create(name=team_name, defaults={"slug": team_name.lower().replace(" ", "-")})
+            if team_name == "Demo Lab":
+                TeamMembership.objects.get_or_create(
+                    team=team, user=users["pat"], defaults={"role": TeamMembership.Role.OWNER}
+                )
+            bot, created = Bot.objects.get_or_create(
+                competition=competition,
+                name=bot_name,
+                defaults={"team": team, "endpoint_url": f"http://{bot_host}:{port}/", "is_baseline": baseline},
+            )
+            if created:
+                bot.versions.create(number=1, endpoint_url=bot.endpoint_url, note="demo")
+        self.stdout.write(self.style.SUCCESS(f"Demo competition '{competition.slug}' ready."))
+
+    def _user(self, username: str, **flags):
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.hulic.invalid", **flags}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+
+def demo_bot_ports() -> dict[str, int]:
+    return {name: port for _team, name, port, _baseline in DEMO_BOTS}

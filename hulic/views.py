@@ -1,0 +1,21 @@
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+
+
+def healthz(request):
+    """Liveness for the container healthcheck: the database and the cache (Redis in production) answer."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means unhealthy, reported as text
+        checks["database"] = f"error: {exc}"
+    try:
+        cache.set("healthz", "1", timeout=5)
+        checks["cache"] = "ok" if cache.get("healthz") == "1" else "error: no round trip"
+    except Exception as exc:
+        checks["cache"] = f"error: {exc}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
