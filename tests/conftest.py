@@ -3,6 +3,12 @@ import pytest
 from tests.factories import BotFactory, CompetitionFactory, TeamMembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories hash a password per user; the production hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def competition(db):
     return CompetitionFactory(slug="turing-2026", title="Turing 2026")
