@@ -260,4 +260,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs every bot request at INFO; BotCall rows already record each call.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
