@@ -233,6 +233,8 @@ CHAT_BOT_DELAY_MIN_MS = env_float("CHAT_BOT_DELAY_MIN_MS", 1200.0)
 CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 20000.0)
 CHAT_BOT_DELAY_JITTER = env_float("CHAT_BOT_DELAY_JITTER", 0.25)
 CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
+# Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
+CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)
