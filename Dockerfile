@@ -18,4 +18,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER hulic
 
 EXPOSE 8000
-CMD ["uvicorn", "hulic.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "hulic.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws-max-size", "65536"]

@@ -124,7 +124,13 @@ class Conversation(models.Model):
     fell_back_to_bot = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    ended_by = models.CharField(
+        max_length=1, blank=True, choices=[("a", "a"), ("b", "b")], help_text="The side that left, if one did."
+    )
     last_seq = models.PositiveIntegerField(default=0)
+    # The bot's turn is claimed on this row so that it runs once per user message across processes.
+    bot_replied_to_seq = models.PositiveIntegerField(default=0, help_text="Last seq the bot has answered.")
+    bot_turn_started_at = models.DateTimeField(null=True, blank=True, help_text="Set while a bot turn is in flight.")
     started_at = models.DateTimeField(default=timezone.now)
     deadline_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -164,6 +170,21 @@ class Conversation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_bot_chat(self) -> bool:
+        return self.partner_kind == PartnerKind.BOT
+
+    def partner_alias_for(self, side: str) -> str:
+        """The neutral name a side sees its partner under."""
+        return self.alias_b if side == "a" else self.alias_a
+
+    def seconds_left(self, now=None) -> int:
+        now = now or timezone.now()
+        return max(0, int((self.deadline_at - now).total_seconds()))
+
+    def is_past_deadline(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.deadline_at
 
 
 class Message(models.Model):

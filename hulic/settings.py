@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
     },
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+    # Ends chats past their deadline whose sockets are all gone, so nobody is left in a dead chat.
+    "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
 }
 
 if not DEBUG and not EMBEDDED:

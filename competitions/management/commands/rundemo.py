@@ -41,7 +41,13 @@ class Command(BaseCommand):
         bots = self._start_bots()
         try:
             self._announce(host, port)
-            uvicorn.run("hulic.asgi:application", host=host, port=port, log_level="info")
+            uvicorn.run(
+                "hulic.asgi:application",
+                host=host,
+                port=port,
+                log_level="info",
+                ws_max_size=settings.CHAT_MAX_FRAME_BYTES,
+            )
         finally:
             for process in bots:
                 process.terminate()

@@ -1,0 +1,115 @@
+"""The bot's side of a chat, run as asyncio tasks in the ASGI process.
+
+A turn is a task of its own, not of a consumer, so it finishes (reply saved, then broadcast) even when the
+evaluator's socket drops. The turn claim on the conversation row makes it run once per user message, whichever
+process or socket triggered it.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat import services
+from chat.events import conversation_group
+from chat.pacing import PacingSettings, bot_reply_delay_seconds
+
+logger = logging.getLogger(__name__)
+
+TYPING_EVERY_SECONDS = 2.0
+_running: set[asyncio.Task] = set()
+
+
+def pacing_from_settings() -> PacingSettings:
+    return PacingSettings(
+        read_ms_per_char=settings.CHAT_BOT_READ_MS_PER_CHAR,
+        type_ms_per_char=settings.CHAT_BOT_TYPE_MS_PER_CHAR,
+        min_ms=settings.CHAT_BOT_DELAY_MIN_MS,
+        max_ms=settings.CHAT_BOT_DELAY_MAX_MS,
+        jitter=settings.CHAT_BOT_DELAY_JITTER,
+    )
+
+
+def bot_turn_schedule(conversation_id: int) -> asyncio.Task:
+    """Start the bot's turns for a chat in the background; a no-op if no turn is due or one is in flight."""
+    task = asyncio.get_running_loop().create_task(bot_turns_run(conversation_id))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return task
+
+
+async def bot_turns_wait_all() -> None:
+    """Wait for every running bot turn (tests and graceful shutdown)."""
+    while _running:
+        await asyncio.gather(*list(_running), return_exceptions=True)
+
+
+async def bot_turns_run(conversation_id: int) -> None:
+    """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
+    while True:
+        turn = await database_sync_to_async(services.bot_turn_claim)(conversation_id=conversation_id)
+        if turn is None:
+            return
+        try:
+            done = await _play_turn(turn)
+        except Exception:
+            logger.exception("bot turn crashed in conversation %s", conversation_id)
+            await database_sync_to_async(services.bot_turn_release)(conversation_id=conversation_id)
+            return
+        if not done:
+            return
+
+
+async def _call_with_retry(turn: services.BotTurn):
+    from competitions.bot_client import BotTarget, build_turn_payload, call_bot
+    from competitions.health import bot_call_record
+    from competitions.models import BotCall
+
+    target = BotTarget(bot_id=turn.bot_id, endpoint_url=turn.endpoint_url, signing_secret=turn.signing_secret)
+    payload = build_turn_payload(
+        conversation_id=turn.bot_conversation_id,
+        language=turn.language,
+        competition=turn.competition_slug,
+        messages=turn.history,
+    )
+    result = None
+    for _attempt in range(2):
+        result = await call_bot(target, payload)
+        await database_sync_to_async(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
+        if result.ok and (result.reply or "").strip():
+            return result
+    return None
+
+
+async def _play_turn(turn: services.BotTurn) -> bool:
+    started = time.monotonic()
+    result = await _call_with_retry(turn)
+    if result is None:
+        await database_sync_to_async(services.bot_turn_fail)(conversation_id=turn.conversation_id)
+        return False
+    delay = bot_reply_delay_seconds(
+        prompt=turn.prompt,
+        reply=result.reply,
+        already_elapsed_s=time.monotonic() - started,
+        pacing=pacing_from_settings(),
+    )
+    await _type_for(turn.conversation_id, delay)
+    posted = await database_sync_to_async(services.bot_reply_post)(
+        turn=turn, text=result.reply, latency_ms=result.latency_ms
+    )
+    return posted is not None and not posted.ended_reason
+
+
+async def _type_for(conversation_id: int, seconds: float) -> None:
+    """Show the typing indicator while the human-like delay runs."""
+    layer = get_channel_layer()
+    deadline = time.monotonic() + seconds
+    while True:
+        await layer.group_send(conversation_group(conversation_id), {"type": "chat.typing", "side": "b"})
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(min(TYPING_EVERY_SECONDS, remaining))

@@ -1,0 +1,240 @@
+"""The chat websocket (protocol: docs/chat-protocol.md). Thin: services write, the database is the truth."""
+
+import asyncio
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from chat import selectors, services
+from chat.bot_turns import bot_turn_schedule
+from chat.events import conversation_group
+from chat.models import Conversation, Evaluator
+from chat.pacing import TokenBucket
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_BIG = 1009
+# Frames of any kind one socket may send: a burst of 20, then 4 a second. Chat messages have their own,
+# stricter per-evaluator limit (CHAT_MESSAGES_PER_10S) in the service.
+FRAME_BURST = 20
+FRAMES_PER_SECOND = 4.0
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
+@database_sync_to_async
+def _load_for_user(public_id, user) -> tuple[Conversation | None, bool]:
+    conversation = selectors.conversation_for_participant(public_id=public_id, user=user)
+    exists = conversation is not None or Conversation.objects.filter(public_id=public_id).exists()
+    return conversation, exists
+
+
+@database_sync_to_async
+def _authorised_conversation(conversation_id: int, user) -> Conversation | None:
+    """Re-checked on every message: still a side of this chat and not suspended."""
+    conversation = Conversation.objects.for_user(user).select_related("competition").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    suspended = Evaluator.objects.filter(
+        competition_id=conversation.competition_id, user=user, status=Evaluator.Status.SUSPENDED
+    ).exists()
+    return None if suspended else conversation
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        self.sent_seq = 0
+        self.timer: asyncio.Task | None = None
+        self.group = None
+        self.frames = TokenBucket(capacity=FRAME_BURST, refill_per_second=FRAMES_PER_SECOND)
+        try:
+            public_id = self.scope["url_route"]["kwargs"]["public_id"]
+            conversation, exists = await _load_for_user(public_id, self.user)
+        except (KeyError, ValueError):
+            conversation, exists = None, False
+        if conversation is None:
+            await self.close(code=CLOSE_FORBIDDEN if exists else CLOSE_NOT_FOUND)
+            return
+        self.conversation_id = conversation.pk
+        self.public_id = conversation.public_id
+        self.side = conversation.side_of(self.user)
+        self.is_bot_chat = conversation.is_bot_chat
+        self.group = conversation_group(conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.sent_seq = _int_or_none(query.get("last_seq", ["0"])[0]) or 0
+        await self.send_json(self._hello(conversation))
+        await self._send_backlog()
+        if conversation.is_active:
+            self.timer = asyncio.get_running_loop().create_task(self._end_at_deadline(conversation.deadline_at))
+            if self.is_bot_chat:
+                bot_turn_schedule(self.conversation_id)
+        else:
+            await self.send_json(self._ended_frame(conversation.status, conversation.end_reason, conversation.ended_by))
+
+    async def disconnect(self, code) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def websocket_receive(self, message) -> None:
+        """Cap frames before parsing; throttle floods per socket, so one noisy client slows only itself."""
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+        if size > settings.CHAT_MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        if not self.frames.take():
+            await self.send_json({"type": "error", "code": "rate_limited", "message": "Slow down."})
+            return
+        try:
+            content = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            content = None
+        if not isinstance(content, dict):
+            await self._error("bad_frame", "Frames are JSON objects.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        kind = content.get("type")
+        if kind == "message":
+            await self._on_message(content)
+        elif kind == "typing":
+            await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
+        elif kind == "resume":
+            last_seq = _int_or_none(content.get("last_seq"))
+            if last_seq is None:
+                await self._error("bad_frame", "resume needs last_seq.")
+                return
+            self.sent_seq = last_seq
+            await self._send_backlog()
+        elif kind == "leave":
+            conversation = await _authorised_conversation(self.conversation_id, self.user)
+            if conversation is not None:
+                await database_sync_to_async(services.conversation_leave)(conversation=conversation, side=self.side)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self._error("bad_frame", "Unknown frame type.")
+
+    async def _on_message(self, content: dict) -> None:
+        client_msg_id, text = content.get("client_msg_id"), content.get("text")
+        if not isinstance(client_msg_id, str) or not client_msg_id or len(client_msg_id) > 64:
+            await self._error("bad_frame", "client_msg_id is a string of 1 to 64 characters.")
+            return
+        if not isinstance(text, str):
+            await self._error("bad_frame", "text is a string.", client_msg_id=client_msg_id)
+            return
+        conversation = await _authorised_conversation(self.conversation_id, self.user)
+        if conversation is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        try:
+            posted = await database_sync_to_async(services.message_post)(
+                conversation=conversation, side=self.side, author=self.user, client_msg_id=client_msg_id, text=text
+            )
+        except services.MessageRejected as rejected:
+            await self._error(rejected.code, str(rejected), client_msg_id=client_msg_id)
+            return
+        await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
+        if self.is_bot_chat and posted.created and not posted.ended_reason:
+            bot_turn_schedule(self.conversation_id)
+
+    async def _end_at_deadline(self, deadline) -> None:
+        """End the chat when time is up, even if nobody sends anything (every connected socket races; one wins)."""
+        await asyncio.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 0.05)
+        conversation = await database_sync_to_async(Conversation.objects.get)(pk=self.conversation_id)
+        await database_sync_to_async(services.conversation_end_if_expired)(conversation=conversation)
+
+    async def _send_backlog(self) -> None:
+        for message in await database_sync_to_async(selectors.messages_after)(
+            conversation_id=self.conversation_id, after_seq=self.sent_seq
+        ):
+            await self._send_message(
+                seq=message.seq,
+                side=message.side,
+                text=message.text,
+                delivered_text=message.delivered_text,
+                flagged=message.flagged,
+                client_msg_id=message.client_msg_id,
+                sent_at=message.created_at.isoformat(),
+            )
+
+    async def _send_message(self, *, seq, side, text, delivered_text, flagged, client_msg_id, sent_at) -> None:
+        """One message frame, from this side's point of view; the shape never depends on who the partner is."""
+        frame = {"type": "message", "seq": seq, "sent_at": sent_at}
+        if side == self.side:
+            frame.update({"from": "me", "text": text, "client_msg_id": client_msg_id, "masked": flagged})
+        else:
+            frame.update({"from": "partner", "text": delivered_text})
+        await self.send_json(frame)
+        self.sent_seq = seq
+
+    async def chat_message(self, event: dict) -> None:
+        if event["seq"] <= self.sent_seq:
+            return
+        if event["seq"] > self.sent_seq + 1:
+            await self._send_backlog()
+            return
+        await self._send_message(**{key: event[key] for key in (
+            "seq", "side", "text", "delivered_text", "flagged", "client_msg_id", "sent_at"
+        )})  # fmt: skip
+
+    async def chat_typing(self, event: dict) -> None:
+        if event["side"] != self.side:
+            await self.send_json({"type": "typing", "from": "partner"})
+
+    async def chat_ended(self, event: dict) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        await self._send_backlog()
+        await self.send_json(self._ended_frame(event["status"], event["reason"], event["by_side"]))
+
+    def _hello(self, conversation: Conversation) -> dict:
+        return {
+            "type": "hello",
+            "you": self.side,
+            "partner": conversation.partner_alias_for(self.side),
+            "status": "active" if conversation.is_active else "ended",
+            "seconds_left": conversation.seconds_left() if conversation.is_active else 0,
+            "max_chars": conversation.competition.max_message_chars,
+            "turns_left": max(0, conversation.competition.max_turns - conversation.last_seq),
+            "your_turn_first": conversation.first_speaker == self.side,
+            "last_seq": conversation.last_seq,
+        }
+
+    def _ended_frame(self, status: str, reason: str, by_side: str) -> dict:
+        """A bot that failed looks exactly like a human partner who left."""
+        reasons = Conversation.EndReason
+        if reason in (reasons.LEFT, reasons.MODERATION) and by_side == self.side:
+            shown = "left"
+        elif reason in (reasons.TIME, reasons.TURNS):
+            shown = reason
+        else:
+            shown = "partner_left"
+        return {
+            "type": "ended",
+            "reason": shown,
+            "judge_url": reverse("chat-judge", kwargs={"public_id": self.public_id}),
+        }
+
+    async def _error(self, code: str, message: str, **extra) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})

@@ -1,0 +1,43 @@
+"""Realtime fan-out of chat events over the channel layer. The database is the truth; events only wake sockets."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def conversation_group(conversation_id: int) -> str:
+    """Server-side group name; never sent to a browser."""
+    return f"chat.{conversation_id}"
+
+
+def message_event(message) -> dict:
+    return {
+        "type": "chat.message",
+        "seq": message.seq,
+        "side": message.side,
+        "text": message.text,
+        "delivered_text": message.delivered_text,
+        "flagged": message.flagged,
+        "client_msg_id": message.client_msg_id,
+        "sent_at": message.created_at.isoformat(),
+    }
+
+
+def ended_event(conversation) -> dict:
+    return {
+        "type": "chat.ended",
+        "status": conversation.status,
+        "reason": conversation.end_reason,
+        "by_side": conversation.ended_by,
+    }
+
+
+def send_event_on_commit(conversation_id: int, event: dict) -> None:
+    """Broadcast once the transaction that produced the event has committed, so a socket never sees uncommitted data."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
+
+    transaction.on_commit(send)

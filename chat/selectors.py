@@ -1,0 +1,88 @@
+"""Reads for the chat pages, the consumer and matchmaking."""
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message
+from competitions.models import Bot, Competition
+
+
+def conversation_for_participant(*, public_id, user) -> Conversation | None:
+    """The conversation if the user is one of its two evaluators, else None (authorisation in one place)."""
+    if not user.is_authenticated:
+        return None
+    return Conversation.objects.for_user(user).select_related("competition").filter(public_id=public_id).first()
+
+
+def messages_after(*, conversation_id: int, after_seq: int) -> list[Message]:
+    return list(Message.objects.filter(conversation_id=conversation_id, seq__gt=after_seq).order_by("seq"))
+
+
+def active_conversation_for(*, user) -> Conversation | None:
+    return Conversation.objects.active().for_user(user).select_related("competition").first()
+
+
+def unjudged_conversation_for(*, user, competition: Competition | None = None) -> Conversation | None:
+    """The user's last ended chat that still needs their judgment (bot-failed chats need none)."""
+    ended = Conversation.objects.for_user(user).filter(status=Conversation.Status.ENDED)
+    if competition is not None:
+        ended = ended.filter(competition=competition)
+    return ended.exclude(judgments__evaluator=user).order_by("-ended_at").first()
+
+
+def waiting_request_for(*, user, competition: Competition) -> MatchRequest | None:
+    return MatchRequest.objects.filter(user=user, competition=competition, status=MatchRequest.Status.WAITING).first()
+
+
+def evaluator_for(*, user, competition: Competition) -> Evaluator | None:
+    if not user.is_authenticated:
+        return None
+    return Evaluator.objects.filter(user=user, competition=competition).first()
+
+
+def competitions_for_evaluation(*, user) -> list[tuple[Competition, Evaluator | None]]:
+    competitions = list(Competition.objects.evaluating().order_by("title"))
+    evaluators = {e.competition_id: e for e in Evaluator.objects.filter(user=user, competition__in=competitions)}
+    return [(c, evaluators.get(c.pk)) for c in competitions]
+
+
+def judgment_for(*, conversation: Conversation, user) -> Judgment | None:
+    return Judgment.objects.filter(conversation=conversation, evaluator=user).first()
+
+
+def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
+    """Live bots this evaluator may chat with, the ones that most need judgments first.
+
+    Excludes the evaluator's own teams' bots, the bot of their previous chat, and bots they have already met
+    ``max_chats_per_evaluator_per_bot`` times.
+    """
+    bots = Bot.objects.live().filter(competition=competition).exclude(team__memberships__user=user)
+    previous = (
+        Conversation.objects.filter(competition=competition, evaluator_a=user, partner_kind="bot")
+        .order_by("-started_at")
+        .values_list("bot_id", flat=True)
+        .first()
+    )
+    if previous is not None:
+        bots = bots.exclude(pk=previous)
+    chats_with_user = (
+        Conversation.objects.filter(bot=OuterRef("pk"), evaluator_a=user)
+        .exclude(status=Conversation.Status.BOT_FAILED)
+        .values("bot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    judged = Judgment.objects.filter(bot=OuterRef("pk")).values("bot").annotate(n=Count("pk")).values("n")
+    zero = Value(0, output_field=IntegerField())
+    return (
+        bots.annotate(
+            chats_with_user=Coalesce(Subquery(chats_with_user, output_field=IntegerField()), zero),
+            judged_count=Coalesce(Subquery(judged, output_field=IntegerField()), zero),
+        )
+        .filter(chats_with_user__lt=competition.max_chats_per_evaluator_per_bot)
+        .order_by("judged_count", "?")
+    )
+
+
+def flagged_messages() -> QuerySet[Message]:
+    return Message.objects.filter(Q(flagged=True)).select_related("conversation")

@@ -1,0 +1,38 @@
+"""Input and output shapes of the evaluator API. Nothing here may name the bot: outputs are blind."""
+
+from rest_framework import serializers
+
+from chat.models import Judgment
+
+
+class MatchStartInputSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=5)
+
+
+class MatchOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["waiting", "matched", "idle"])
+    chat_id = serializers.UUIDField(allow_null=True, help_text="The conversation's public id once matched.")
+    ws_path = serializers.CharField(allow_null=True, help_text="Websocket path (docs/chat-protocol.md).")
+
+
+class JudgmentInputSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Judgment.Verdict.choices)
+    confidence = serializers.IntegerField(min_value=1, max_value=5)
+    ratings = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5))
+    reason = serializers.CharField(max_length=2000)
+
+
+class JudgmentOutputSerializer(serializers.Serializer):
+    verdict = serializers.CharField()
+    confidence = serializers.IntegerField()
+    ratings = serializers.DictField(child=serializers.IntegerField())
+    reason = serializers.CharField()
+    partner_kind = serializers.CharField(
+        allow_null=True, help_text="The partner's true kind, when the competition reveals it after judging."
+    )
+
+
+class ChatErrorOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    chat_id = serializers.UUIDField(required=False, help_text="The chat to return to or to judge first.")

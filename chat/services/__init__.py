@@ -1,0 +1,72 @@
+"""Chat writes: evaluators, matchmaking, messages, judgments. Import from here."""
+
+from .conversations import (
+    BotTurn,
+    PostedMessage,
+    bot_reply_post,
+    bot_turn_claim,
+    bot_turn_fail,
+    bot_turn_release,
+    conversation_end,
+    conversation_end_if_expired,
+    conversation_leave,
+    conversations_end_expired,
+    message_post,
+)
+from .errors import (
+    AlreadyInChat,
+    ChatError,
+    EvaluatorNotReady,
+    EvaluatorSuspended,
+    JudgmentInvalid,
+    JudgmentNotAllowed,
+    JudgmentPending,
+    MatchmakingClosed,
+    MessageRejected,
+    NotInvited,
+)
+from .evaluators import (
+    evaluator_consent,
+    evaluator_join,
+    evaluator_onboarding_submit,
+    evaluator_reinstate,
+    evaluator_suspend,
+)
+from .judgments import judgment_record, judgment_validate, report_create
+from .matchmaking import match_attempt, match_poll, match_request_cancel, match_request_start
+
+__all__ = [
+    "AlreadyInChat",
+    "BotTurn",
+    "ChatError",
+    "EvaluatorNotReady",
+    "EvaluatorSuspended",
+    "JudgmentInvalid",
+    "JudgmentNotAllowed",
+    "JudgmentPending",
+    "MatchmakingClosed",
+    "MessageRejected",
+    "NotInvited",
+    "PostedMessage",
+    "bot_reply_post",
+    "bot_turn_claim",
+    "bot_turn_fail",
+    "bot_turn_release",
+    "conversation_end",
+    "conversation_end_if_expired",
+    "conversation_leave",
+    "conversations_end_expired",
+    "evaluator_consent",
+    "evaluator_join",
+    "evaluator_onboarding_submit",
+    "evaluator_reinstate",
+    "evaluator_suspend",
+    "judgment_record",
+    "judgment_validate",
+    "match_attempt",
+    "match_poll",
+    "match_request_cancel",
+    "match_request_start",
+    "message_post",
+    "report_create",
+]

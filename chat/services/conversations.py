@@ -1,0 +1,223 @@
+"""Messages, the end of a chat, and the bot's turn claim. Each write locks the conversation row."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat.events import ended_event, message_event, send_event_on_commit
+from chat.models import Conversation, Message
+
+from .errors import MessageRejected
+
+RATE_WINDOW = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    message: Message
+    created: bool
+    ended_reason: str = ""
+
+
+def conversation_end(*, conversation: Conversation, reason: str, by_side: str = "") -> bool:
+    """End an active chat. Idempotent and race-safe: only the first caller changes the row and broadcasts."""
+    status = (
+        Conversation.Status.BOT_FAILED if reason == Conversation.EndReason.BOT_FAILED else Conversation.Status.ENDED
+    )
+    now = timezone.now()
+    changed = Conversation.objects.filter(pk=conversation.pk, status=Conversation.Status.ACTIVE).update(
+        status=status, end_reason=reason, ended_by=by_side, ended_at=now, bot_turn_started_at=None
+    )
+    if changed != 1:
+        conversation.refresh_from_db(fields=["status", "end_reason", "ended_by", "ended_at"])
+        return False
+    conversation.status, conversation.end_reason, conversation.ended_by, conversation.ended_at = (
+        status,
+        reason,
+        by_side,
+        now,
+    )
+    send_event_on_commit(conversation.pk, ended_event(conversation))
+    return True
+
+
+def conversation_end_if_expired(*, conversation: Conversation) -> bool:
+    if conversation.is_active and conversation.is_past_deadline():
+        return conversation_end(conversation=conversation, reason=Conversation.EndReason.TIME)
+    return False
+
+
+def conversations_end_expired() -> int:
+    """End every active chat past its deadline (a safety net for chats whose sockets are all gone)."""
+    ended = 0
+    for conversation in Conversation.objects.active().filter(deadline_at__lte=timezone.now()):
+        ended += conversation_end(conversation=conversation, reason=Conversation.EndReason.TIME)
+    return ended
+
+
+def _moderate(text: str, language: str):
+    from chat.moderation import moderate
+
+    return moderate(text, language=language)
+
+
+def message_post(*, conversation: Conversation, side: str, author, client_msg_id: str, text: str) -> PostedMessage:
+    """Save an evaluator's message with the next sequence number, then broadcast it.
+
+    The row lock makes the seq allocation, the duplicate check and the limits exact across processes. A resent
+    ``client_msg_id`` returns the original message instead of saving a second one.
+    """
+    text = text.strip()
+    client_msg_id = client_msg_id[:64]
+    competition = conversation.competition
+    if not text:
+        raise MessageRejected("empty")
+    if len(text) > competition.max_message_chars:
+        raise MessageRejected("too_long")
+    verdict = _moderate(text, conversation.language)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if client_msg_id:
+            existing = Message.objects.filter(conversation=locked, side=side, client_msg_id=client_msg_id).first()
+            if existing is not None:
+                send_event_on_commit(locked.pk, message_event(existing))
+                return PostedMessage(existing, created=False)
+        if not locked.is_active:
+            raise MessageRejected("chat_ended")
+        if locked.is_past_deadline():
+            conversation_end(conversation=locked, reason=Conversation.EndReason.TIME)
+            raise MessageRejected("chat_ended", ended_reason=Conversation.EndReason.TIME)
+        recent = Message.objects.filter(conversation=locked, side=side, created_at__gte=timezone.now() - RATE_WINDOW)
+        if recent.count() >= settings.CHAT_MESSAGES_PER_10S:
+            raise MessageRejected("rate_limited")
+        return _append(locked, side=side, author=author, client_msg_id=client_msg_id, text=text, verdict=verdict)
+
+
+def _append(locked: Conversation, *, side: str, author, client_msg_id: str, text: str, verdict, latency_ms=None):
+    locked.last_seq += 1
+    locked.save(update_fields=["last_seq"])
+    message = Message.objects.create(
+        conversation=locked,
+        seq=locked.last_seq,
+        side=side,
+        author=author,
+        client_msg_id=client_msg_id,
+        text=text,
+        delivered_text=verdict.masked_text if verdict.flagged else text,
+        flagged=verdict.flagged,
+        moderation_labels=list(verdict.labels),
+        bot_latency_ms=latency_ms,
+    )
+    send_event_on_commit(locked.pk, message_event(message))
+    ended_reason = ""
+    if locked.last_seq >= locked.competition.max_turns:
+        conversation_end(conversation=locked, reason=Conversation.EndReason.TURNS)
+        ended_reason = Conversation.EndReason.TURNS
+    return PostedMessage(message, created=True, ended_reason=ended_reason)
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    """What one bot call needs; plain data so that it can cross into the event loop."""
+
+    conversation_id: int
+    bot_id: int
+    endpoint_url: str
+    signing_secret: str
+    bot_conversation_id: str
+    language: str
+    competition_slug: str
+    history: list[dict]
+    prompt: str
+    answers_seq: int
+
+
+def bot_turn_stale_after() -> timedelta:
+    """A claim older than two full calls plus the longest delay belongs to a process that died."""
+    seconds = 2 * settings.BOT_TOTAL_TIMEOUT + settings.CHAT_BOT_DELAY_MAX_MS / 1000 + 5
+    return timedelta(seconds=seconds)
+
+
+def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
+    """Claim the bot's next turn if one is due and none is in flight, so a user message is answered once."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("bot", "competition")
+            .get(pk=conversation_id)
+        )
+        if not conversation.is_active or not conversation.is_bot_chat:
+            return None
+        now = timezone.now()
+        started = conversation.bot_turn_started_at
+        if started is not None and now - started < bot_turn_stale_after():
+            return None
+        if conversation.last_seq >= conversation.competition.max_turns or conversation.is_past_deadline(now):
+            return None
+        messages = list(conversation.messages.order_by("seq"))
+        user_messages = [m for m in messages if m.side == "a"]
+        opening = conversation.first_speaker == "b" and not messages
+        unanswered = [m for m in user_messages if m.seq > conversation.bot_replied_to_seq]
+        if not opening and not unanswered:
+            return None
+        conversation.bot_turn_started_at = now
+        conversation.save(update_fields=["bot_turn_started_at"])
+        bot = conversation.bot
+        return BotTurn(
+            conversation_id=conversation.pk,
+            bot_id=bot.pk,
+            endpoint_url=bot.endpoint_url,
+            signing_secret=bot.signing_secret,
+            bot_conversation_id=str(conversation.bot_conversation_id),
+            language=conversation.language,
+            competition_slug=conversation.competition.slug,
+            history=[
+                {
+                    "role": "user" if m.side == "a" else "bot",
+                    "text": m.delivered_text if m.side == "a" else m.text,
+                    "timestamp": m.created_at.isoformat(),
+                }
+                for m in messages
+            ],
+            prompt=" ".join(m.delivered_text for m in unanswered),
+            answers_seq=conversation.last_seq,
+        )
+
+
+def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMessage | None:
+    """Save the bot's reply (moderated like any message) and release the turn claim."""
+    conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
+    text = text.strip()[: max(conversation.competition.max_message_chars, settings.BOT_MAX_REPLY_CHARS)]
+    verdict = _moderate(text, conversation.language)
+    with transaction.atomic():
+        locked = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("competition")
+            .get(pk=turn.conversation_id)
+        )
+        if not locked.is_active:
+            return None
+        locked.bot_replied_to_seq = turn.answers_seq
+        locked.bot_turn_started_at = None
+        locked.save(update_fields=["bot_replied_to_seq", "bot_turn_started_at"])
+        return _append(
+            locked, side="b", author=None, client_msg_id="", text=text, verdict=verdict, latency_ms=latency_ms
+        )
+
+
+def bot_turn_release(*, conversation_id: int) -> None:
+    """Give the claim back after an unexpected error so the next trigger can retry the turn."""
+    Conversation.objects.filter(pk=conversation_id).update(bot_turn_started_at=None)
+
+
+def bot_turn_fail(*, conversation_id: int) -> bool:
+    """The bot failed twice: the chat ends as bot-failed (excluded from scores); the evaluator sees a neutral end."""
+    conversation = Conversation.objects.get(pk=conversation_id)
+    return conversation_end(conversation=conversation, reason=Conversation.EndReason.BOT_FAILED)
+
+
+def conversation_leave(*, conversation: Conversation, side: str) -> bool:
+    return conversation_end(conversation=conversation, reason=Conversation.EndReason.LEFT, by_side=side)

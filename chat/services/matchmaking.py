@@ -1,0 +1,182 @@
+"""The matchmaking queue. Pairing locks the rows it claims, so several processes can pair at once safely."""
+
+import random
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat import selectors
+from chat.models import Conversation, Evaluator, MatchRequest, PartnerKind
+from competitions.models import Bot, Competition
+
+from .conversations import conversation_end_if_expired
+from .errors import AlreadyInChat, EvaluatorNotReady, EvaluatorSuspended, JudgmentPending, MatchmakingClosed, NotInvited
+
+# Neutral names, the same pool for bots and humans, so the alias tells nothing about the partner.
+ALIASES = (
+    "Maple", "River", "Cedar", "Harbor", "Willow", "Meadow", "Aspen", "Birch", "Coral", "Delta",
+    "Ember", "Fern", "Glade", "Hazel", "Indigo", "Juniper", "Kestrel", "Lark", "Moss", "Nova",
+    "Onyx", "Pine", "Quill", "Reed", "Sage", "Tide", "Umber", "Vale", "Wren", "Yarrow",
+)  # fmt: skip
+
+
+def _check_can_start(*, competition: Competition, user, language: str) -> None:
+    evaluator = Evaluator.objects.filter(competition=competition, user=user).first()
+    if evaluator is None:
+        raise NotInvited("Join the competition's evaluator pool first.")
+    if evaluator.status == Evaluator.Status.SUSPENDED:
+        raise EvaluatorSuspended(evaluator.suspended_reason)
+    if not evaluator.is_ready:
+        raise EvaluatorNotReady("Consent to the terms and pass the onboarding first.")
+    if not competition.is_evaluating or competition.matchmaking_paused:
+        raise MatchmakingClosed("Chats are not open right now.")
+    if language not in (competition.languages or []):
+        raise MatchmakingClosed("This language is not offered.")
+
+
+def _check_free(*, user) -> None:
+    active = selectors.active_conversation_for(user=user)
+    if active is not None and not conversation_end_if_expired(conversation=active):
+        raise AlreadyInChat(active)
+    pending = selectors.unjudged_conversation_for(user=user)
+    if pending is not None:
+        raise JudgmentPending(pending)
+
+
+def match_request_start(*, competition: Competition, user, language: str, rng: random.Random | None = None):
+    """Put the evaluator in the queue (or return their waiting request) and try to pair them at once."""
+    rng = rng or random.Random()
+    _check_can_start(competition=competition, user=user, language=language)
+    _check_free(user=user)
+    MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).exclude(competition=competition).update(
+        status=MatchRequest.Status.CANCELLED
+    )
+    try:
+        with transaction.atomic():
+            request = MatchRequest.objects.create(
+                competition=competition,
+                user=user,
+                language=language,
+                wants_human=rng.random() < competition.control_chat_share,
+            )
+            # Checked again after the insert: the unique "one waiting request" index made us wait for any
+            # concurrent pairing of this user to commit, so a chat it created is visible now.
+            _check_free(user=user)
+    except IntegrityError:
+        request = MatchRequest.objects.get(user=user, status=MatchRequest.Status.WAITING)
+    return match_attempt(match_request_id=request.pk, rng=rng)
+
+
+def match_request_cancel(*, match_request: MatchRequest) -> bool:
+    return bool(
+        MatchRequest.objects.filter(pk=match_request.pk, status=MatchRequest.Status.WAITING).update(
+            status=MatchRequest.Status.CANCELLED
+        )
+    )
+
+
+def match_attempt(*, match_request_id: int, rng: random.Random | None = None) -> MatchRequest:
+    """Try to pair one waiting request. Safe to call from any number of processes at once.
+
+    The request's own row is locked first; a human partner's row is claimed with SKIP LOCKED so two pairings
+    never wait on each other and never take the same partner.
+    """
+    rng = rng or random.Random()
+    with transaction.atomic():
+        request = (
+            MatchRequest.objects.select_for_update()
+            .filter(pk=match_request_id, status=MatchRequest.Status.WAITING)
+            .first()
+        )
+        if request is None:
+            return MatchRequest.objects.get(pk=match_request_id)
+        competition = request.competition
+        if competition.matchmaking_paused or not competition.is_evaluating:
+            return request
+        fell_back = False
+        if request.wants_human:
+            partner = (
+                MatchRequest.objects.select_for_update(skip_locked=True)
+                .filter(
+                    competition=competition,
+                    language=request.language,
+                    status=MatchRequest.Status.WAITING,
+                    wants_human=True,
+                )
+                .exclude(user_id=request.user_id)
+                .order_by("created_at", "pk")
+                .first()
+            )
+            if partner is not None:
+                _start_human_chat(first=partner, second=request, rng=rng)
+                return request
+            waited = timezone.now() - request.created_at
+            if waited < timedelta(seconds=competition.human_partner_wait_seconds):
+                return request
+            fell_back = True
+        bot = selectors.bots_available_for(competition=competition, user=request.user).first()
+        if bot is not None:
+            _start_bot_chat(request=request, bot=bot, fell_back=fell_back, rng=rng)
+        return request
+
+
+def _new_conversation(*, competition: Competition, language: str, rng: random.Random, **fields) -> Conversation:
+    alias_a, alias_b = rng.sample(ALIASES, 2)
+    now = timezone.now()
+    return Conversation.objects.create(
+        competition=competition,
+        language=language,
+        alias_a=alias_a,
+        alias_b=alias_b,
+        first_speaker=rng.choice("ab"),
+        started_at=now,
+        deadline_at=now + timedelta(seconds=competition.chat_time_limit_seconds),
+        **fields,
+    )
+
+
+def _mark_matched(request: MatchRequest, conversation: Conversation) -> None:
+    request.status = MatchRequest.Status.MATCHED
+    request.conversation = conversation
+    request.matched_at = conversation.started_at
+    request.save(update_fields=["status", "conversation", "matched_at"])
+
+
+def _start_human_chat(*, first: MatchRequest, second: MatchRequest, rng: random.Random) -> Conversation:
+    conversation = _new_conversation(
+        competition=first.competition,
+        language=first.language,
+        rng=rng,
+        partner_kind=PartnerKind.HUMAN,
+        evaluator_a=first.user,
+        evaluator_b=second.user,
+    )
+    _mark_matched(first, conversation)
+    _mark_matched(second, conversation)
+    return conversation
+
+
+def _start_bot_chat(*, request: MatchRequest, bot: Bot, fell_back: bool, rng: random.Random) -> Conversation:
+    conversation = _new_conversation(
+        competition=request.competition,
+        language=request.language,
+        rng=rng,
+        partner_kind=PartnerKind.BOT,
+        bot=bot,
+        evaluator_a=request.user,
+        fell_back_to_bot=fell_back,
+    )
+    _mark_matched(request, conversation)
+    return conversation
+
+
+def match_poll(*, competition: Competition, user) -> tuple[str, Conversation | None]:
+    """What the waiting page shows: "waiting", "matched" with the chat, or "idle". Each poll is a pairing attempt."""
+    waiting = selectors.waiting_request_for(user=user, competition=competition)
+    if waiting is not None and match_attempt(match_request_id=waiting.pk).status == MatchRequest.Status.WAITING:
+        return "waiting", None
+    active = selectors.active_conversation_for(user=user)
+    if active is not None and active.competition_id == competition.pk:
+        return "matched", active
+    return "idle", None
