@@ -64,7 +64,12 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
             # concurrent pairing of this user to commit, so a chat it created is visible now.
             _check_free(user=user)
     except IntegrityError:
-        request = MatchRequest.objects.get(user=user, status=MatchRequest.Status.WAITING)
+        request = MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).first()
+        if request is None:
+            # The waiting request that blocked our insert was paired (or cancelled) before we could read it:
+            # report the new chat, or queue afresh if it was cancelled.
+            _check_free(user=user)
+            return match_request_start(competition=competition, user=user, language=language, rng=rng)
     return match_attempt(match_request_id=request.pk, rng=rng)
 
 
