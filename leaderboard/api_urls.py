@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("competitions/<slug:slug>/leaderboard/", api.LeaderboardApi.as_view(), name="api-leaderboard"),
+    path(
+        "competitions/<slug:slug>/leaderboard/bots/<int:bot_id>/",
+        api.BotScoresApi.as_view(),
+        name="api-leaderboard-bot",
+    ),
+]

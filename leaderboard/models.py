@@ -1,1 +1,117 @@
-"""Models of this app are added by its issue."""
+"""Stored results of the leaderboard computation. Pages and the API read these rows; only the recompute writes them."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from competitions.models import Bot, Competition
+
+
+class LeaderboardSnapshot(models.Model):
+    """Competition-wide figures of the latest computation: baseline, exclusions, agreement."""
+
+    competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="leaderboard")
+    computed_at = models.DateTimeField()
+    duration_ms = models.FloatField(default=0)
+    weighted_by_accuracy = models.BooleanField(default=False)
+    criteria = models.JSONField(default=list, help_text="The criteria at computation time: [{key, label}].")
+    judgments_total = models.PositiveIntegerField(default=0)
+    judgments_counted = models.PositiveIntegerField(default=0)
+    excluded_short_judgments = models.PositiveIntegerField(default=0)
+    excluded_bot_failed_judgments = models.PositiveIntegerField(default=0)
+    excluded_evaluator_judgments = models.PositiveIntegerField(default=0)
+    bot_failed_chats = models.PositiveIntegerField(default=0)
+    evaluators_total = models.PositiveIntegerField(default=0)
+    evaluators_counted = models.PositiveIntegerField(default=0, help_text="Evaluators with counted judgments.")
+    evaluators_suspended = models.PositiveIntegerField(default=0)
+    evaluators_not_onboarded = models.PositiveIntegerField(default=0)
+    baseline_judgments = models.PositiveIntegerField(default=0)
+    baseline_judged_human = models.FloatField(default=0)
+    baseline_effective_n = models.FloatField(default=0)
+    baseline_rate = models.FloatField(null=True, blank=True)
+    baseline_low = models.FloatField(null=True, blank=True)
+    baseline_high = models.FloatField(null=True, blank=True)
+    alpha = models.FloatField(null=True, blank=True, help_text="Krippendorff's alpha on the overall rating.")
+    alpha_by_criterion = models.JSONField(default=dict, blank=True)
+    alpha_units = models.PositiveIntegerField(default=0)
+    alpha_values = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Leaderboard of {self.competition_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def excluded_judgments(self) -> int:
+        return self.excluded_short_judgments + self.excluded_bot_failed_judgments + self.excluded_evaluator_judgments
+
+
+class BotScore(models.Model):
+    """One bot's figures in the latest computation."""
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, related_name="score")
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="bot_scores")
+    computed_at = models.DateTimeField()
+    position = models.PositiveIntegerField(help_text="Display order: lower bound, then rate.")
+    rank = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for baselines and bots without data.")
+    chats = models.PositiveIntegerField(default=0, help_text="Finished chats (ended or bot failed).")
+    failed_chats = models.PositiveIntegerField(default=0)
+    failure_rate = models.FloatField(null=True, blank=True)
+    judgments = models.PositiveIntegerField(default=0, help_text="Counted judgments = judged chats.")
+    judged_human = models.FloatField(default=0, help_text="Human verdicts (weighted when weighting is on).")
+    effective_n = models.FloatField(default=0)
+    pass_rate = models.FloatField(null=True, blank=True)
+    pass_low = models.FloatField(null=True, blank=True)
+    pass_high = models.FloatField(null=True, blank=True)
+    mean_confidence = models.FloatField(null=True, blank=True)
+    criteria = models.JSONField(default=dict, blank=True, help_text="{key: {n, mean, low, high}}")
+    median_latency_ms = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["competition", "position"]
+        indexes = [models.Index(fields=["competition", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}: {self.pass_rate}"
+
+
+class BotDailyScore(models.Model):
+    """A bot's judgments of one day (UTC), for its page's figures over time. Unweighted."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="daily_scores")
+    day = models.DateField()
+    judgments = models.PositiveIntegerField()
+    judged_human = models.PositiveIntegerField()
+    pass_rate = models.FloatField()
+    pass_low = models.FloatField()
+    pass_high = models.FloatField()
+
+    class Meta:
+        ordering = ["bot", "day"]
+        constraints = [models.UniqueConstraint(fields=["bot", "day"], name="botdailyscore_unique_bot_day")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id} {self.day}"
+
+
+class EvaluatorScore(models.Model):
+    """An evaluator's judgments and accuracy (every partner's truth is known: bot or human)."""
+
+    class Exclusion(models.TextChoices):
+        NONE = "", _("Counted")
+        SUSPENDED = "suspended", _("Suspended")
+        NOT_ONBOARDED = "not_onboarded", _("Onboarding not passed")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="evaluator_scores")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    judgments = models.PositiveIntegerField()
+    correct = models.PositiveIntegerField()
+    accuracy = models.FloatField()
+    exclusion = models.CharField(max_length=20, choices=Exclusion.choices, blank=True)
+
+    class Meta:
+        ordering = ["competition", "-judgments"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "user"], name="evaluatorscore_unique_competition_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.competition_id}: {self.accuracy:.2f}"

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("c/<slug:slug>/leaderboard/", views.leaderboard, name="leaderboard"),
+    path("c/<slug:slug>/leaderboard.csv", views.leaderboard_csv, name="leaderboard-csv"),
+    path("c/<slug:slug>/leaderboard/bots/<int:bot_id>/", views.bot_scores, name="leaderboard-bot"),
+    path("c/<slug:slug>/leaderboard/evaluators/", views.evaluator_scores, name="leaderboard-evaluators"),
+]

@@ -1,0 +1,462 @@
+"""Leaderboard aggregation benchmark: 1,000,000 judgments, 100 bots, 5,000 evaluators on Postgres.
+
+    .venv/bin/python bench/aggregate.py            # fill once (COPY), then time
+    .venv/bin/python bench/aggregate.py --refill   # throw the data away and fill again
+    .venv/bin/python bench/aggregate.py --drop     # drop the benchmark database
+
+Uses DATABASE_URL, or postgres://postgres@127.0.0.1:5432/hulic_bench_agg (created and migrated on first use).
+The filled database is reused between runs (the row counts are checked); drop it with --drop or
+`dropdb -h 127.0.0.1 -U postgres hulic_bench_agg` when done (about 0.5 GB).
+
+Prints: the raw SQL GROUP BY computing the same per-bot counts, the full recompute (all queries, statistics and
+writes) with a per-query breakdown, the ratio, the freshness bound after a judgment, and leaderboard page/API
+latencies (Django test Client, 100 bots).
+"""
+
+import argparse
+import io
+import os
+import random
+import secrets
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hulic_bench_agg"
+os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hulic.settings")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # a throwaway process: no sessions survive it
+
+JUDGMENTS = 1_000_000
+BOTS = 100
+EVALUATORS = 5_000
+CONTROL_CHATS = 50_000  # judged from both sides: 100,000 judgments of humans
+BOT_CHATS = JUDGMENTS - 2 * CONTROL_CHATS
+SLUG = "bench-agg"
+CRITERIA = ["human_likeness", "fluency", "engagement", "appropriateness"]
+RATINGS_TEMPLATE = "{{" + ", ".join(f'"{key}": {{}}' for key in CRITERIA) + "}}"
+RUNS = 5
+NULL = "\\N"  # COPY text format
+PAGE_GETS = 200
+
+
+def database_url() -> str:
+    return os.environ["DATABASE_URL"]
+
+
+def ensure_database() -> None:
+    import psycopg2
+
+    url = urlparse(database_url())
+    name = url.path.lstrip("/")
+    admin = psycopg2.connect(urlunparse(url._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+    admin.close()
+
+
+def drop_database() -> None:
+    import psycopg2
+
+    url = urlparse(database_url())
+    name = url.path.lstrip("/")
+    admin = psycopg2.connect(urlunparse(url._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+    print(f"dropped database {name}")
+
+
+def copy(cursor, table: str, columns: list[str], lines) -> None:
+    buffer = io.StringIO()
+    buffer.writelines(lines)
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+
+
+def copy_model(cursor, model, columns: list[str], lines: list[str]) -> None:
+    """COPY into a model's table; NOT NULL columns left out get their Django default as a temporary DB default.
+
+    That keeps the benchmark working when the owning app adds a column, and lets Postgres make the UUIDs.
+    """
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED, UUIDField
+
+    table = model._meta.db_table
+    temporary = []
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.primary_key or field.null or field.db_default is not NOT_PROVIDED:
+            continue
+        if isinstance(field, UUIDField):
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{field.column}" SET DEFAULT gen_random_uuid()')
+        elif field.get_default() is not None:
+            value = field.get_db_prep_save(field.get_default(), connection)
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{field.column}" SET DEFAULT %s', [value])
+        else:
+            continue
+        temporary.append(field.column)
+    copy(cursor, table, columns, lines)
+    for column in temporary:
+        cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def generate_rows(rng: random.Random, competition_id: int, now: datetime) -> tuple[list[str], list[str], list[str]]:
+    """Bots with a true judged-human rate between 5 and 65 %, evaluators more or less lenient in their ratings."""
+    true_rate = {b: rng.uniform(0.05, 0.65) for b in range(1, BOTS + 1)}
+    leniency = {e: rng.gauss(0, 0.5) for e in range(1, EVALUATORS + 1)}
+    start = now - timedelta(days=14)
+    minutes = 14 * 24 * 60
+    stamp = [(start + timedelta(minutes=m)).isoformat() for m in range(minutes + 10)]
+    conversation_lines, judgment_lines, message_lines = [], [], []
+    for conversation_id in range(1, BOT_CHATS + CONTROL_CHATS + 1):
+        minute = rng.randrange(minutes)
+        is_control = conversation_id > BOT_CHATS
+        evaluator_a = rng.randrange(1, EVALUATORS + 1)
+        status = "bot_failed" if not is_control and rng.random() < 0.01 else "ended"
+        messages = rng.randrange(2, 21)
+        if is_control:
+            evaluator_b = evaluator_a % EVALUATORS + 1
+            bot_column, kind, b_column, p_human = NULL, "human", str(evaluator_b), 0.7
+            judges = (evaluator_a, evaluator_b)
+        else:
+            bot = rng.randrange(1, BOTS + 1)
+            bot_column, kind, b_column, p_human = str(bot), "bot", NULL, true_rate[bot]
+            judges = (evaluator_a,)
+            message_lines.append(
+                f"{conversation_id}\t2\tb\t\tHello\tHello\tf\t[]\t{rng.lognormvariate(7.5, 0.5):.1f}\t{stamp[minute]}\n"
+            )
+        conversation_lines.append(
+            f"{conversation_id}\t{competition_id}\ten\t{kind}\t{bot_column}\t{evaluator_a}\t{b_column}\tPartner\t"
+            f"Partner\ta\tf\t{status}\t\t{messages}\t{stamp[minute]}\t{stamp[minute + 5]}\t{stamp[minute + 5]}\n"
+        )
+        for judge in judges:
+            base = 2.0 + 3.0 * p_human + leniency[judge]
+            ratings = RATINGS_TEMPLATE.format(*(min(5, max(1, round(rng.gauss(base, 0.9)))) for _ in CRITERIA))
+            verdict = "human" if rng.random() < p_human else "bot"
+            judgment_lines.append(
+                f"{conversation_id}\t{judge}\t{competition_id}\t{bot_column}\t{kind}\t{verdict}\t"
+                f"{rng.randrange(1, 6)}\t{ratings}\t-\t{messages}\t{stamp[minute + 6]}\n"
+            )
+    return conversation_lines, judgment_lines, message_lines
+
+
+def is_filled() -> bool:
+    from chat.models import Judgment
+    from competitions.models import Bot, Competition
+
+    competition = Competition.objects.filter(slug=SLUG).first()
+    return (
+        competition is not None
+        and Judgment.objects.filter(competition=competition).count() == JUDGMENTS
+        and Bot.objects.filter(competition=competition).count() == BOTS
+        and competition.evaluators.count() == EVALUATORS
+    )
+
+
+def fill() -> None:
+    """Wipe the benchmark's rows and COPY in a synthetic competition. Ids are assigned here (a dedicated database)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+
+    from chat.models import Evaluator
+    from competitions.models import Bot, Competition, Team
+
+    started = time.perf_counter()
+    unusable = make_password(None)
+    rng = random.Random(20260301)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE chat_judgment, chat_message, chat_conversation, chat_evaluator, competitions_bot, "
+            "competitions_team, competitions_competition, auth_user RESTART IDENTITY CASCADE"
+        )
+    competition = Competition.objects.create(
+        slug=SLUG,
+        title="Aggregation benchmark",
+        phase=Competition.Phase.CLOSED,
+        criteria=[{"key": key, "label": key.replace("_", " ").capitalize()} for key in CRITERIA],
+        max_chats_per_evaluator_per_bot=1_000_000,
+    )
+    competition_id = competition.pk
+    get_user_model().objects.bulk_create(
+        [
+            get_user_model()(id=i, username=f"bench{i}", email=f"bench{i}@example.org", password=unusable)
+            for i in range(1, EVALUATORS + 1)
+        ],
+        batch_size=2000,
+    )
+    Evaluator.objects.bulk_create(
+        [
+            Evaluator(
+                competition=competition,
+                user_id=i,
+                status=Evaluator.Status.SUSPENDED if i % 50 == 0 else Evaluator.Status.ACTIVE,
+                consented_at=now,
+                onboarding_passed_at=None if i % 45 == 0 else now,
+            )
+            for i in range(1, EVALUATORS + 1)
+        ],
+        batch_size=2000,
+    )
+    teams = Team.objects.bulk_create([Team(name=f"Team {b}", slug=f"team-{b}") for b in range(1, BOTS + 1)])
+    Bot.objects.bulk_create(
+        [
+            Bot(
+                id=b,
+                team=teams[b - 1],
+                competition=competition,
+                name=f"bot-{b:03d}",
+                endpoint_url="http://127.0.0.1:9/",
+                status=Bot.Status.VERIFIED,
+                is_baseline=b == 1,
+            )
+            for b in range(1, BOTS + 1)
+        ]
+    )
+    from chat.models import Conversation, Judgment, Message
+
+    conversation_lines, judgment_lines, message_lines = generate_rows(rng, competition_id, now)
+    print(f"generated rows in {time.perf_counter() - started:.1f} s", flush=True)
+    with connection.cursor() as cursor:
+        copy_model(
+            cursor,
+            Conversation,
+            [
+                "id",
+                "competition_id",
+                "language",
+                "partner_kind",
+                "bot_id",
+                "evaluator_a_id",
+                "evaluator_b_id",
+                "alias_a",
+                "alias_b",
+                "first_speaker",
+                "fell_back_to_bot",
+                "status",
+                "end_reason",
+                "last_seq",
+                "started_at",
+                "deadline_at",
+                "ended_at",
+            ],
+            conversation_lines,
+        )
+        copy_model(
+            cursor,
+            Judgment,
+            [
+                "conversation_id",
+                "evaluator_id",
+                "competition_id",
+                "bot_id",
+                "partner_kind",
+                "verdict",
+                "confidence",
+                "ratings",
+                "reason",
+                "message_count",
+                "created_at",
+            ],
+            judgment_lines,
+        )
+        copy_model(
+            cursor,
+            Message,
+            [
+                "conversation_id",
+                "seq",
+                "side",
+                "client_msg_id",
+                "text",
+                "delivered_text",
+                "flagged",
+                "moderation_labels",
+                "bot_latency_ms",
+                "created_at",
+            ],
+            message_lines,
+        )
+        cursor.execute("ANALYZE")
+    sql = io.StringIO()
+    call_command("sqlsequencereset", "auth", "competitions", "chat", stdout=sql, no_color=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.getvalue())
+    print(f"filled {JUDGMENTS:,} judgments in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+BEST = {}
+
+
+def timed(function, runs: int = RUNS) -> tuple[float, object]:
+    """Median of `runs`; the fastest run is kept in BEST too, since other processes share the two cores."""
+    durations, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()
+        durations.append(time.perf_counter() - started)
+    BEST[function.__code__] = min(durations)
+    return statistics.median(durations), result
+
+
+def raw_counts(competition) -> list:
+    """The floor the issue names: one GROUP BY counting judgments and human verdicts per bot."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bot_id, COUNT(*), COUNT(*) FILTER (WHERE verdict = 'human') FROM chat_judgment "
+            "WHERE competition_id = %s GROUP BY bot_id",
+            [competition.pk],
+        )
+        return cursor.fetchall()
+
+
+def raw_group_by(competition) -> list:
+    """The floor: one hand-written GROUP BY for the same per-bot counts and sums, with the same exclusions."""
+    from django.db import connection
+
+    sums = ", ".join(
+        f"COUNT((ratings->>'{k}')::float), SUM((ratings->>'{k}')::float), SUM(((ratings->>'{k}')::float)^2)"
+        for k in CRITERIA
+    )
+    sql = (
+        f"SELECT bot_id, COUNT(*), COUNT(*) FILTER (WHERE verdict = 'human'), AVG(confidence), {sums} "
+        "FROM chat_judgment WHERE competition_id = %s AND message_count >= %s "
+        "AND conversation_id NOT IN (SELECT id FROM chat_conversation WHERE competition_id = %s "
+        "AND status = 'bot_failed') "
+        "AND evaluator_id NOT IN (SELECT user_id FROM chat_evaluator WHERE competition_id = %s "
+        "AND (status = 'suspended' OR onboarding_passed_at IS NULL)) GROUP BY bot_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [competition.pk, competition.min_turns_to_count, competition.pk, competition.pk])
+        return cursor.fetchall()
+
+
+def breakdown(competition) -> list[tuple[str, float]]:
+    from leaderboard import aggregates
+
+    exclusions = aggregates.Exclusions.for_competition(competition)
+    counted = aggregates.counted_judgments(competition, exclusions)
+    steps = [
+        ("judgments, one scan", lambda: aggregates.judgment_figures(competition, exclusions, weighted=False)),
+        (
+            "  + accuracy weighting (option)",
+            lambda: aggregates.judgment_figures(competition, exclusions, weighted=True),
+        ),
+        ("per bot and day", lambda: aggregates.per_bot_day(counted)),
+        ("chats per bot", lambda: aggregates.chats_per_bot(competition)),
+        ("median latency", lambda: aggregates.median_latency_per_bot(competition)),
+    ]
+    return [(name, timed(step, runs=1)[0]) for name, step in steps]
+
+
+def page_latencies(competition) -> dict[str, tuple[float, float]]:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    results = {}
+    for name in ["leaderboard", "api-leaderboard", "leaderboard-csv"]:
+        url = reverse(name, kwargs={"slug": competition.slug})
+        assert client.get(url).status_code == 200
+        durations = []
+        for _ in range(PAGE_GETS):
+            started = time.perf_counter()
+            response = client.get(url)
+            durations.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        durations.sort()
+        results[url] = (statistics.median(durations), durations[int(len(durations) * 0.95) - 1])
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--refill", action="store_true", help="wipe and fill again")
+    parser.add_argument("--drop", action="store_true", help="drop the benchmark database and exit")
+    args = parser.parse_args()
+    if args.drop:
+        drop_database()
+        return
+    ensure_database()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if args.refill or not is_filled():
+        fill()
+    else:
+        print("reusing the filled database (drop it with --drop)")
+
+    from django.conf import settings
+
+    from competitions.models import Competition
+    from leaderboard import services
+    from leaderboard.models import BotScore
+
+    competition = Competition.objects.get(slug=SLUG)
+    counts_seconds, _ = timed(counts := lambda: raw_counts(competition))
+    raw_seconds, raw_rows = timed(raw := lambda: raw_group_by(competition))
+    services.competition_recompute(competition_id=competition.pk)  # warm
+    recompute_seconds, snapshot = timed(full := lambda: services.competition_recompute(competition_id=competition.pk))
+    best = {name: BEST[f.__code__] for name, f in [("counts", counts), ("raw", raw), ("full", full)]}
+    stored = {score.bot_id: score for score in BotScore.objects.filter(competition=competition)}
+    for row in raw_rows:
+        if row[0] is not None:
+            assert stored[row[0]].judgments == row[1] and stored[row[0]].judged_human == row[2], row
+    steps = breakdown(competition)
+    sql_seconds = sum(seconds for name, seconds in steps if not name.startswith("  +"))
+
+    print()
+    print(
+        f"data: {snapshot.judgments_total:,} judgments, {BotScore.objects.filter(competition=competition).count()} "
+        f"bots, {snapshot.evaluators_total:,} evaluators; counted {snapshot.judgments_counted:,}, excluded "
+        f"{snapshot.excluded_judgments:,}; alpha = {snapshot.alpha:.3f}"
+    )
+    print(f"raw SQL GROUP BY, counts only (no exclusions):   {counts_seconds * 1000:8.1f} ms  (median of {RUNS})")
+    print(f"raw SQL GROUP BY (same per-bot counts and sums): {raw_seconds * 1000:8.1f} ms  (median of {RUNS})")
+    print(f"full recompute (all queries, statistics, writes): {recompute_seconds * 1000:8.1f} ms  (median of {RUNS})")
+    print(f"ratio recompute / raw GROUP BY with the same sums: {recompute_seconds / raw_seconds:.2f}x")
+    print(f"ratio recompute / raw counts-only GROUP BY: {recompute_seconds / counts_seconds:.2f}x")
+    print("breakdown (one run each):")
+    for name, seconds in steps:
+        print(f"  {name:<30} {seconds * 1000:8.1f} ms")
+    python_and_writes = max(0.0, recompute_seconds - sql_seconds)
+    print(f"  {'statistics + writes (rest)':<30} {python_and_writes * 1000:8.1f} ms")
+    main_query = dict(steps)["judgments, one scan"]
+    print(f"judgment scan (all judgment figures) / raw GROUP BY: {main_query / raw_seconds:.2f}x")
+    print(
+        f"fastest runs: counts {best['counts'] * 1000:.1f} ms, same sums {best['raw'] * 1000:.1f} ms, recompute "
+        f"{best['full'] * 1000:.1f} ms (ratio {best['full'] / best['raw']:.2f}x); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    goal = "met" if recompute_seconds < 2 else "NOT met"
+    print(f"goal recompute < 2 s in all: {goal}")
+    freshness = services.RECOMPUTE_DEBOUNCE_SECONDS + recompute_seconds
+    print(
+        f"freshness after a judgment: debounce {services.RECOMPUTE_DEBOUNCE_SECONDS} s + recompute "
+        f"{recompute_seconds:.2f} s = {freshness:.1f} s (safety net: every {settings.LEADERBOARD_SAFETY_NET_SECONDS} s)"
+    )
+    print(f"page latencies ({PAGE_GETS} GETs each, Django test Client, {BOTS} bots):")
+    for url, (p50, p95) in page_latencies(competition).items():
+        print(f"  {url:<45} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

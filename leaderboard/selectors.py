@@ -1,0 +1,191 @@
+"""Reads for the leaderboard pages, CSV and API: stored rows only, never the judgments themselves."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from chat.models import Conversation, Message, PartnerKind
+from competitions.models import Bot, Competition
+
+from .chart import Chart, interval_chart
+from .models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
+
+EXAMPLE_CHATS = 3
+
+
+@dataclass(frozen=True)
+class CriterionFigure:
+    key: str
+    label: str
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    position: int
+    rank: int | None
+    bot_id: int
+    bot_name: str
+    team_name: str
+    team_id: int
+    is_baseline: bool
+    chats: int
+    failed_chats: int
+    failure_rate: float | None
+    judgments: int
+    judged_human: float
+    effective_n: float
+    pass_rate: float | None
+    pass_low: float | None
+    pass_high: float | None
+    mean_confidence: float | None
+    median_latency_ms: float | None
+    criteria: list[CriterionFigure]
+
+
+@dataclass(frozen=True)
+class ExampleMessage:
+    alias: str
+    is_bot: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class ExampleChat:
+    public_id: str
+    messages: list[ExampleMessage]
+
+
+def leaderboard_visible_to(*, competition: Competition, user) -> bool:
+    """Organizers always; nobody in draft; everyone once closed; during registration and evaluation per the flag."""
+    if user.is_authenticated and user.is_staff:
+        return True
+    if competition.phase == Competition.Phase.DRAFT:
+        return False
+    if competition.phase == Competition.Phase.CLOSED:
+        return True
+    return competition.leaderboard_public_during_evaluation
+
+
+def bot_page_visible_to(*, bot: Bot, user) -> bool:
+    """A bot's own figures are for its team and the organizers."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or bot.team.has_member(user)
+
+
+def leaderboard_snapshot(*, competition: Competition) -> LeaderboardSnapshot | None:
+    return LeaderboardSnapshot.objects.filter(competition=competition).first()
+
+
+def _criteria_labels(competition: Competition, snapshot: LeaderboardSnapshot | None) -> list[tuple[str, str]]:
+    criteria = snapshot.criteria if snapshot is not None and snapshot.criteria else competition.criteria
+    return [(c["key"], c.get("label", c["key"])) for c in criteria]
+
+
+def _criterion_figures(stored: dict, labels: list[tuple[str, str]]) -> list[CriterionFigure]:
+    figures = []
+    for key, label in labels:
+        figure = stored.get(key) or {}
+        figures.append(
+            CriterionFigure(
+                key=key,
+                label=label,
+                n=figure.get("n", 0),
+                mean=figure.get("mean"),
+                low=figure.get("low"),
+                high=figure.get("high"),
+            )
+        )
+    return figures
+
+
+def _row(score: BotScore, labels: list[tuple[str, str]]) -> LeaderboardRow:
+    return LeaderboardRow(
+        position=score.position,
+        rank=score.rank,
+        bot_id=score.bot_id,
+        bot_name=score.bot.name,
+        team_name=score.bot.team.name,
+        team_id=score.bot.team_id,
+        is_baseline=score.bot.is_baseline,
+        chats=score.chats,
+        failed_chats=score.failed_chats,
+        failure_rate=score.failure_rate,
+        judgments=score.judgments,
+        judged_human=score.judged_human,
+        effective_n=score.effective_n,
+        pass_rate=score.pass_rate,
+        pass_low=score.pass_low,
+        pass_high=score.pass_high,
+        mean_confidence=score.mean_confidence,
+        median_latency_ms=score.median_latency_ms,
+        criteria=_criterion_figures(score.criteria, labels),
+    )
+
+
+def leaderboard_rows(*, competition: Competition, snapshot: LeaderboardSnapshot | None = None) -> list[LeaderboardRow]:
+    labels = _criteria_labels(competition, snapshot or leaderboard_snapshot(competition=competition))
+    scores = BotScore.objects.filter(competition=competition).select_related("bot__team").order_by("position")
+    return [_row(score, labels) for score in scores]
+
+
+def leaderboard_chart(*, rows: list[LeaderboardRow], snapshot: LeaderboardSnapshot | None) -> Chart:
+    entries = [
+        (row.bot_name, row.pass_rate, row.pass_low, row.pass_high, row.is_baseline)
+        for row in rows
+        if row.pass_rate is not None
+    ]
+    baseline = None
+    if snapshot is not None and snapshot.baseline_rate is not None:
+        baseline = (snapshot.baseline_rate, snapshot.baseline_low, snapshot.baseline_high)
+    return interval_chart(entries, baseline=baseline)
+
+
+def bot_row(*, bot: Bot) -> LeaderboardRow | None:
+    score = BotScore.objects.filter(bot=bot).select_related("bot__team").first()
+    if score is None:
+        return None
+    snapshot = leaderboard_snapshot(competition=bot.competition)
+    return _row(score, _criteria_labels(bot.competition, snapshot))
+
+
+def bot_daily_scores(*, bot: Bot) -> QuerySet[BotDailyScore]:
+    return BotDailyScore.objects.filter(bot=bot).order_by("day")
+
+
+def _delivered_messages() -> QuerySet[Message]:
+    return Message.objects.order_by("seq").only("conversation_id", "side", "delivered_text")
+
+
+def bot_example_chats(*, bot: Bot, limit: int = EXAMPLE_CHATS) -> list[ExampleChat]:
+    """Recent finished chats of the bot, anonymised: aliases and delivered text only, never who the evaluator was."""
+    if not bot.competition.show_example_chats_to_teams:
+        return []
+    chats = (
+        Conversation.objects.filter(bot=bot, partner_kind=PartnerKind.BOT, status=Conversation.Status.ENDED)
+        .order_by("-started_at")
+        .only("public_id", "alias_a", "alias_b")
+        .prefetch_related(Prefetch("messages", queryset=_delivered_messages()))[:limit]
+    )
+    return [
+        ExampleChat(
+            public_id=str(chat.public_id),
+            messages=[
+                ExampleMessage(
+                    alias=chat.alias_a if message.side == "a" else chat.alias_b,
+                    is_bot=message.side == "b",
+                    text=message.delivered_text,
+                )
+                for message in chat.messages.all()
+            ],
+        )
+        for chat in chats
+    ]
+
+
+def evaluator_scores(*, competition: Competition) -> QuerySet[EvaluatorScore]:
+    return EvaluatorScore.objects.filter(competition=competition).select_related("user").order_by("-judgments")

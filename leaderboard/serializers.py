@@ -1,0 +1,101 @@
+"""Output shapes of the leaderboard API. The CSV uses the same flat row so the two never disagree."""
+
+from rest_framework import serializers
+
+from .models import LeaderboardSnapshot
+from .selectors import LeaderboardRow
+
+CSV_BASE_COLUMNS = [
+    "position",
+    "rank",
+    "bot_id",
+    "bot_name",
+    "team_name",
+    "is_baseline",
+    "chats",
+    "failed_chats",
+    "failure_rate",
+    "judgments",
+    "judged_human",
+    "effective_n",
+    "pass_rate",
+    "pass_low",
+    "pass_high",
+    "mean_confidence",
+    "median_latency_ms",
+]
+
+
+def csv_header(criteria_keys: list[str]) -> list[str]:
+    columns = list(CSV_BASE_COLUMNS)
+    for key in criteria_keys:
+        columns += [f"{key}_n", f"{key}_mean", f"{key}_low", f"{key}_high"]
+    return columns
+
+
+def csv_row(row: LeaderboardRow) -> list:
+    values = [getattr(row, column) for column in CSV_BASE_COLUMNS]
+    for figure in row.criteria:
+        values += [figure.n, figure.mean, figure.low, figure.high]
+    return ["" if value is None else value for value in values]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    excluded_judgments = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = LeaderboardSnapshot
+        exclude = ["id", "competition"]
+
+
+class CriterionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    n = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    """Documents the row shape for the schema; rows are produced by `row_data`."""
+
+    position = serializers.IntegerField()
+    rank = serializers.IntegerField(allow_null=True)
+    bot_id = serializers.IntegerField()
+    bot_name = serializers.CharField()
+    team_name = serializers.CharField()
+    is_baseline = serializers.BooleanField()
+    chats = serializers.IntegerField()
+    failed_chats = serializers.IntegerField()
+    failure_rate = serializers.FloatField(allow_null=True)
+    judgments = serializers.IntegerField()
+    judged_human = serializers.FloatField()
+    effective_n = serializers.FloatField()
+    pass_rate = serializers.FloatField(allow_null=True)
+    pass_low = serializers.FloatField(allow_null=True)
+    pass_high = serializers.FloatField(allow_null=True)
+    mean_confidence = serializers.FloatField(allow_null=True)
+    median_latency_ms = serializers.FloatField(allow_null=True)
+    criteria = CriterionSerializer(many=True)
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    competition = serializers.CharField()
+    snapshot = SnapshotSerializer(allow_null=True)
+    rows = LeaderboardRowSerializer(many=True)
+
+
+class DailyScoreSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    judgments = serializers.IntegerField()
+    judged_human = serializers.IntegerField()
+    pass_rate = serializers.FloatField()
+    pass_low = serializers.FloatField()
+    pass_high = serializers.FloatField()
+
+
+class BotScoresSerializer(serializers.Serializer):
+    competition = serializers.CharField()
+    row = LeaderboardRowSerializer(allow_null=True)
+    daily = DailyScoreSerializer(many=True)
