@@ -11,6 +11,7 @@ from chat.events import ended_event, message_event, send_event_on_commit
 from chat.models import Conversation, Message
 
 from .errors import MessageRejected
+from .scores import scores_refresh_on_commit
 
 RATE_WINDOW = timedelta(seconds=10)
 
@@ -41,6 +42,8 @@ def conversation_end(*, conversation: Conversation, reason: str, by_side: str = 
         now,
     )
     send_event_on_commit(conversation.pk, ended_event(conversation))
+    if status == Conversation.Status.BOT_FAILED:
+        scores_refresh_on_commit(competition_id=conversation.competition_id)
     return True
 
 

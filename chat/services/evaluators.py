@@ -7,6 +7,7 @@ from chat.models import Conversation, Evaluator, MatchRequest
 from competitions.models import Competition
 
 from .errors import EvaluatorSuspended, NotInvited
+from .scores import scores_refresh_on_commit
 
 
 def evaluator_join(*, competition: Competition, user) -> Evaluator:
@@ -67,11 +68,14 @@ def evaluator_suspend(*, evaluator: Evaluator, reason: str) -> Evaluator:
             reason=Conversation.EndReason.MODERATION,
             by_side=conversation.side_of(evaluator.user) or "",
         )
+    scores_refresh_on_commit(competition_id=evaluator.competition_id)
     return evaluator
 
 
+@transaction.atomic
 def evaluator_reinstate(*, evaluator: Evaluator) -> Evaluator:
     evaluator.status = Evaluator.Status.ACTIVE
     evaluator.suspended_reason = ""
     evaluator.save(update_fields=["status", "suspended_reason"])
+    scores_refresh_on_commit(competition_id=evaluator.competition_id)
     return evaluator

@@ -5,14 +5,9 @@ from django.db import IntegrityError, transaction
 from chat.models import Conversation, Judgment, PartnerKind, Report
 
 from .errors import JudgmentInvalid, JudgmentNotAllowed
+from .scores import scores_refresh_on_commit
 
 MAX_REASON_CHARS = 2000
-
-
-def _schedule_recompute(competition_id: int) -> None:
-    from leaderboard.services import recompute_schedule
-
-    recompute_schedule(competition_id=competition_id)
 
 
 def judgment_validate(*, criteria_keys: list[str], verdict, confidence, ratings, reason) -> dict[str, str]:
@@ -69,8 +64,7 @@ def judgment_record(
             )
     except IntegrityError as error:
         raise JudgmentNotAllowed("You have already judged this chat.") from error
-    competition_id = conversation.competition_id
-    transaction.on_commit(lambda: _schedule_recompute(competition_id))
+    scores_refresh_on_commit(competition_id=conversation.competition_id)
     return judgment
 
 
