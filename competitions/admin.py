@@ -78,6 +78,7 @@ class CompetitionAdmin(admin.ModelAdmin):
         "bots_link",
         "live_bots",
         "matchmaking_paused",
+        "control_room_link",
         "view_on_site_link",
     ]
     list_filter = ["phase", "matchmaking_paused", "evaluator_pool", "dataset_published"]
@@ -179,6 +180,11 @@ class CompetitionAdmin(admin.ModelAdmin):
     @admin.display(description=_("Live"), ordering="live_bot_count")
     def live_bots(self, competition):
         return competition.live_bot_count
+
+    @admin.display(description=_("Control room"))
+    def control_room_link(self, competition):
+        url = reverse("admin:exports_controlroom_room", args=[competition.pk])
+        return format_html('<a href="{}">{}</a>', url, _("open"))
 
     @admin.display(description=_("Public page"))
     def view_on_site_link(self, competition):
