@@ -18,6 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: install
+	mkdir -p staticfiles media
 	$(PY) manage.py migrate --noinput
 
 run: migrate

@@ -15,7 +15,7 @@ from competitions.health import bot_health_check
 from competitions.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, demo_bot_ports
 from competitions.models import Bot
 
-BOT_SCRIPTS = {"ELIZA": "eliza.py", "Minji": "persona.py"}
+BOT_SCRIPTS = {"ELIZA": "eliza.py", "Jimin": "persona.py"}
 
 
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 port=port,
                 log_level="info",
                 ws_max_size=settings.CHAT_MAX_FRAME_BYTES,
+                lifespan="off",
             )
         finally:
             for process in bots:

@@ -19,7 +19,7 @@ DEMO_USERS = {
 DEMO_BOTS = [
     # (team, bot name, port, baseline?)
     ("HuLiC Baselines", "ELIZA", 8101, True),
-    ("Demo Lab", "Minji", 8102, False),
+    ("Demo Lab", "Jimin", 8102, False),
 ]
 
 DESCRIPTION = """A demonstration of a blind, Turing-style evaluation.
