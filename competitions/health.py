@@ -6,7 +6,7 @@ team's decision and is never changed here.
 """
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from competitions.bot_client import BotResult, BotTarget, build_health_payload, call_bot_sync
@@ -17,11 +17,6 @@ MAX_DETAIL_CHARS = 2000
 
 @transaction.atomic
 def bot_call_record(*, bot_id: int, purpose: str, result: BotResult) -> BotCall:
-    if connection.vendor == "postgresql":
-        # A call record is telemetry: not waiting for the WAL flush takes the disk's fsync off every bot turn;
-        # a crash can lose at most the last few hundred milliseconds of these rows, never a chat message.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     # The row lock serialises concurrent turns of one bot, so no failure is lost from the counter.
     bot = Bot.objects.select_for_update().get(id=bot_id)
     now = timezone.now()
