@@ -67,6 +67,7 @@ async def test_reconnect_with_last_seq_receives_exactly_the_missed_messages():
     alice, _ = await connect(chat.evaluator_a, chat)
     bob, _ = await connect(chat.evaluator_b, chat)
     await send_message(alice, "one", "a1")
+    await receive_until(alice, "ack")
     await receive_until(bob, "message")
     await bob.disconnect()
 
