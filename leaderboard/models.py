@@ -31,7 +31,9 @@ class LeaderboardSnapshot(models.Model):
     baseline_rate = models.FloatField(null=True, blank=True)
     baseline_low = models.FloatField(null=True, blank=True)
     baseline_high = models.FloatField(null=True, blank=True)
-    alpha = models.FloatField(null=True, blank=True, help_text="Krippendorff's alpha on the overall rating.")
+    alpha = models.FloatField(
+        null=True, blank=True, help_text="Krippendorff's alpha on the first criterion (unit = bot)."
+    )
     alpha_by_criterion = models.JSONField(default=dict, blank=True)
     alpha_units = models.PositiveIntegerField(default=0)
     alpha_values = models.PositiveIntegerField(default=0)

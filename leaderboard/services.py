@@ -4,7 +4,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from competitions.models import Bot, Competition
@@ -53,10 +53,6 @@ def competitions_to_refresh() -> list[int]:
     return ids
 
 
-def _proportion(successes: float, n: float) -> stats.Interval | None:
-    return stats.wilson_interval(successes, n)
-
-
 def _criteria_figures(row: dict, keys: list[str]) -> dict:
     figures = {}
     for index, key in enumerate(keys):
@@ -84,23 +80,29 @@ def _pass_rate(row: dict | None, weights: tuple[float, float, float] | None) -> 
     return judged_human, effective_n, interval
 
 
-def _agreement(alpha_rows: list[tuple], keys: list[str]) -> tuple[float | None, dict, int, int]:
-    def unit_sums(column: int) -> list[stats.UnitSums]:
-        start = 1 + 3 * column
-        return [
-            stats.UnitSums(count=row[start], total=float(row[start + 1] or 0), total_sq=float(row[start + 2] or 0))
-            for row in alpha_rows
-        ]
+def _agreement(partner_rows: dict, keys: list[str]) -> tuple[float | None, dict, int, int]:
+    """Krippendorff's alpha per criterion from the per-bot sums: unit = bot, every counted rating a value.
 
-    overall = unit_sums(0)
-    by_criterion = {key: stats.krippendorff_alpha_interval_from_sums(unit_sums(i + 1)) for i, key in enumerate(keys)}
-    pairable = [unit for unit in overall if unit.count >= 2]
-    return (
-        stats.krippendorff_alpha_interval_from_sums(overall),
-        by_criterion,
-        len(pairable),
-        sum(unit.count for unit in pairable),
-    )
+    The headline alpha is the first criterion's (human-likeness by default); units and values are its pairable ones.
+    """
+    by_criterion = {}
+    units_of = {}
+    for index, key in enumerate(keys):
+        units = [
+            stats.UnitSums(
+                count=int(row[f"c{index}_n"] or 0),
+                total=float(row[f"c{index}_sum"] or 0),
+                total_sq=float(row[f"c{index}_sumsq"] or 0),
+            )
+            for bot_id, row in partner_rows.items()
+            if bot_id is not None
+        ]
+        by_criterion[key] = stats.krippendorff_alpha_interval_from_sums(units)
+        units_of[key] = [unit for unit in units if unit.count >= 2]
+    if not keys:
+        return None, {}, 0, 0
+    headline = units_of[keys[0]]
+    return by_criterion[keys[0]], by_criterion, len(headline), sum(unit.count for unit in headline)
 
 
 def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
@@ -109,8 +111,6 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     competition = Competition.objects.get(pk=competition_id)
     keys = competition.criteria_keys
     exclusions = aggregates.Exclusions.for_competition(competition)
-    counted = aggregates.counted_judgments(competition, exclusions)
-
     figures = aggregates.judgment_figures(competition, exclusions, weighted=competition.weight_evaluators_by_accuracy)
     excluded_counts = figures.exclusion_counts
     evaluator_counts = aggregates.evaluator_counts(competition)
@@ -123,8 +123,7 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
         )
         for user_id, status in aggregates.excluded_evaluators(competition).values_list("user_id", "status")
     }
-    alpha, alpha_by_criterion, alpha_units, alpha_values = _agreement(figures.agreement_rows, keys)
-    daily_rows = aggregates.per_bot_day(counted)
+    alpha, alpha_by_criterion, alpha_units, alpha_values = _agreement(partner_rows, keys)
     chats = aggregates.chats_per_bot(competition)
     latency = aggregates.median_latency_per_bot(competition)
     bots = list(Bot.objects.filter(competition_id=competition.pk).only("id", "name", "is_baseline"))
@@ -150,7 +149,7 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
                 pass_rate=interval.estimate if interval else None,
                 pass_low=interval.low if interval else None,
                 pass_high=interval.high if interval else None,
-                mean_confidence=float(row["confidence"]) if row and row["confidence"] is not None else None,
+                mean_confidence=float(row["confidence_sum"]) / row["n"] if row and row["n"] else None,
                 criteria=_criteria_figures(row, keys) if row else {},
                 median_latency_ms=latency.get(bot.pk),
             )
@@ -188,7 +187,7 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
         "alpha_values": alpha_values,
     }
     daily_scores = []
-    for row in daily_rows:
+    for row in figures.daily_rows:
         interval = stats.wilson_interval(row["human"], row["n"])
         daily_scores.append(
             BotDailyScore(
@@ -236,6 +235,25 @@ def _assign_positions_and_ranks(bot_scores: list[BotScore]) -> None:
         score.rank = rank
 
 
+def _insert(model: type[models.Model], objects: list[models.Model]) -> None:
+    """bulk_create, except on Postgres: one INSERT … SELECT FROM unnest(one array per column).
+
+    That skips Django's per-value preparation, which took a third of a second for 5,000 evaluator rows.
+    The fields are the model's own plain columns (numbers, text, dates), which psycopg2 adapts to arrays as they are.
+    """
+    if connection.vendor != "postgresql" or not objects:
+        model.objects.bulk_create(objects, batch_size=2000)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
+            [[getattr(obj, field.attname) for obj in objects] for field in fields],
+        )
+
+
 def _store(
     *,
     competition: Competition,
@@ -260,9 +278,9 @@ def _store(
             ],
         )
         BotDailyScore.objects.filter(bot__competition=competition).delete()
-        BotDailyScore.objects.bulk_create(daily_scores, batch_size=2000)
+        _insert(BotDailyScore, daily_scores)
         EvaluatorScore.objects.filter(competition=competition).delete()
-        EvaluatorScore.objects.bulk_create(evaluator_scores, batch_size=2000)
+        _insert(EvaluatorScore, evaluator_scores)
         for name, value in snapshot_fields.items():
             setattr(snapshot, name, value)
         snapshot.duration_ms = (time.perf_counter() - started) * 1000

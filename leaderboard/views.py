@@ -3,19 +3,26 @@
 import csv
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from competitions.models import Bot, Competition
 
 from . import selectors
+from .models import LeaderboardSnapshot
 from .serializers import csv_header, csv_row
+
+BOARD_CACHE_SECONDS = 24 * 3600
 
 
 def _competition_for(request, slug: str) -> Competition:
-    competition = get_object_or_404(Competition, slug=slug)
+    competition = get_object_or_404(Competition.objects.select_related("leaderboard"), slug=slug)
     if competition.phase == Competition.Phase.DRAFT and not request.user.is_staff:
         raise Http404
     return competition
@@ -27,21 +34,49 @@ def _team_ids(user) -> set[int]:
     return set(user.teams.values_list("id", flat=True))
 
 
+def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot) -> str:
+    """The chart and table, rendered once per computation, language and link permissions, then served from the cache.
+
+    The key holds the snapshot's computed_at, so a recompute makes the old fragments unreachable (they expire).
+    """
+    is_organizer = request.user.is_staff
+    own_team_ids = _team_ids(request.user)
+    key = "lb-board:{}:{}:{}:{}:{}:{}".format(
+        snapshot.pk,
+        snapshot.computed_at.timestamp(),
+        competition.slug,
+        get_language(),
+        int(is_organizer),
+        ",".join(str(team_id) for team_id in sorted(own_team_ids)),
+    )
+    html = cache.get(key)
+    if html is None:
+        rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        context = {
+            "competition": competition,
+            "rows": rows,
+            "criteria": rows[0].criteria if rows else [],
+            "chart": selectors.leaderboard_chart(rows=rows, snapshot=snapshot),
+            "is_organizer": is_organizer,
+            "own_team_ids": own_team_ids,
+        }
+        html = render_to_string("leaderboard/_board.html", context, request=request)
+        cache.set(key, html, BOARD_CACHE_SECONDS)
+    # Our own template's output (autoescaped when rendered); the cache returns it as a plain string.
+    return mark_safe(html)  # noqa: S308
+
+
 @require_GET
 def leaderboard(request, slug: str):
     competition = _competition_for(request, slug)
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         return render(request, "leaderboard/hidden.html", {"competition": competition}, status=403)
-    snapshot = selectors.leaderboard_snapshot(competition=competition)
-    rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+    snapshot = getattr(competition, "leaderboard", None)
     context = {
         "competition": competition,
         "snapshot": snapshot,
-        "rows": rows,
-        "criteria": rows[0].criteria if rows else [],
-        "chart": selectors.leaderboard_chart(rows=rows, snapshot=snapshot),
+        "board": _board_html(request, competition, snapshot) if snapshot is not None else "",
         "is_organizer": request.user.is_staff,
-        "own_team_ids": _team_ids(request.user),
     }
     return render(request, "leaderboard/leaderboard.html", context)
 

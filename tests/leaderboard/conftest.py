@@ -7,16 +7,14 @@ import pytest
 from django.utils import timezone
 
 from chat.models import Conversation, Evaluator, Judgment, PartnerKind
+from competitions.models import BotCall
 from tests.factories import (
     BotFactory,
     ConversationFactory,
     EvaluatorFactory,
     JudgmentFactory,
-    MessageFactory,
     UserFactory,
 )
-
-DAY_ONE = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.UTC) if hasattr(timezone, "UTC") else None
 
 
 def judge_bot(*, bot, evaluator, verdict, ratings=None, message_count=8, status=Conversation.Status.ENDED, when=None):
@@ -114,9 +112,11 @@ def scenario(competition, bot):
     judge_bot(bot=bob, evaluator=users[1], verdict=HUMAN, status=Conversation.Status.BOT_FAILED)
     ConversationFactory(competition=competition, bot=bob, evaluator_a=users[2], status=Conversation.Status.BOT_FAILED)
 
-    alice_chat = bot.conversations.first()
-    for seq, latency in enumerate([100.0, 300.0, 200.0, 400.0], start=1):
-        MessageFactory(conversation=alice_chat, seq=seq, side="b", bot_latency_ms=latency)
+    for latency in [100.0, 300.0, 200.0, 400.0]:
+        BotCall.objects.create(bot=bot, purpose=BotCall.Purpose.TURN, ok=True, latency_ms=latency)
+    # Neither a failed turn nor a health probe is a reply latency.
+    BotCall.objects.create(bot=bot, purpose=BotCall.Purpose.TURN, ok=False, latency_ms=9000.0, failure_kind="timeout")
+    BotCall.objects.create(bot=bot, purpose=BotCall.Purpose.HEALTH, ok=True, latency_ms=9000.0)
     return Scenario(
         competition=competition,
         alice=bot,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from chat.models import Conversation
 from competitions.models import Competition
 from leaderboard.services import competition_recompute
-from tests.factories import ConversationFactory, MessageFactory, TeamMembershipFactory, UserFactory
+from tests.factories import BotFactory, ConversationFactory, MessageFactory, TeamMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +206,47 @@ def test_evaluators_page_is_for_organizers(client, computed, participant, organi
     client.force_login(organizer)
     html = client.get(url).content.decode()
     assert "judge0" in html and "Suspended" in html
+
+
+def test_page_reads_stored_rows_with_a_constant_number_of_queries(client, computed, django_assert_max_num_queries):
+    set_phase(computed.competition, "closed")
+    for index in range(30):
+        BotFactory(competition=computed.competition, name=f"extra-{index:02d}")
+    competition_recompute(competition_id=computed.competition.pk)
+    url = reverse("leaderboard", kwargs={"slug": computed.competition.slug})
+
+    with django_assert_max_num_queries(2):  # the competition with its snapshot, then the rows
+        first = client.get(url)
+    with django_assert_max_num_queries(1):  # the cached chart and table: only the competition with its snapshot
+        second = client.get(url)
+
+    def board(response):
+        html = response.content.decode()
+        return html[html.index('<figure class="lb-figure">') : html.index("</table>")]
+
+    assert board(first) == board(second)
+    assert board(first).count('<th scope="row">extra-') == 30
+
+
+def test_a_recompute_replaces_the_cached_table(client, computed):
+    set_phase(computed.competition, "closed")
+    url = reverse("leaderboard", kwargs={"slug": computed.competition.slug})
+    assert "newcomer" not in client.get(url).content.decode()
+
+    BotFactory(competition=computed.competition, name="newcomer")
+    assert "newcomer" not in client.get(url).content.decode()  # still the stored figures
+    competition_recompute(competition_id=computed.competition.pk)
+
+    assert "newcomer" in client.get(url).content.decode()
+
+
+def test_cached_table_keeps_team_links_per_viewer(client, computed, participant):
+    set_phase(computed.competition, "closed")
+    url = reverse("leaderboard", kwargs={"slug": computed.competition.slug})
+    alice_link = bot_url(computed.alice)
+
+    assert alice_link not in client.get(url).content.decode()
+    client.force_login(participant)
+    assert alice_link in client.get(url).content.decode()
+    client.logout()
+    assert alice_link not in client.get(url).content.decode()

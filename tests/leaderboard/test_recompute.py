@@ -12,6 +12,7 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import proportion_confint
 
 from chat.models import Evaluator, Judgment
+from competitions.models import BotCall
 from leaderboard import aggregates
 from leaderboard.models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
 from leaderboard.services import competition_recompute
@@ -87,23 +88,32 @@ def test_mean_confidence_and_median_latency(scenario):
     assert BotScore.objects.get(bot=scenario.bob).median_latency_ms is None
 
 
-def test_krippendorff_alpha_matches_the_package_on_evaluator_means_per_bot(scenario):
+def _value_counts(scenario, key):
+    """Units (bots) × values (1..5): how often each rating was given in the bot's counted judgments."""
+    bots = [scenario.alice, scenario.bob, scenario.eliza]
+    table = np.zeros((len(bots), 5), dtype=int)
+    for unit, bot in enumerate(bots):
+        counted = (
+            Judgment.objects.filter(bot=bot, message_count__gte=scenario.competition.min_turns_to_count)
+            .exclude(conversation__status="bot_failed")
+            .exclude(evaluator__in=[scenario.suspended, scenario.not_onboarded])
+        )
+        for judgment in counted:
+            table[unit, judgment.ratings[key] - 1] += 1
+    return table
+
+
+def test_krippendorff_alpha_per_criterion_matches_the_package_on_value_counts(scenario):
     snapshot = competition_recompute(competition_id=scenario.competition.pk)
 
     keys = scenario.competition.criteria_keys
-    bots = [scenario.alice, scenario.bob, scenario.eliza]
-    table = np.full((len(scenario.evaluators), len(bots)), np.nan)
-    for coder, user in enumerate(scenario.evaluators):
-        for unit, bot in enumerate(bots):
-            counted = Judgment.objects.filter(bot=bot, evaluator=user, message_count__gte=4).exclude(
-                conversation__status="bot_failed"
-            )
-            overall = [sum(j.ratings[k] for k in keys) / len(keys) for j in counted]
-            table[coder, unit] = np.mean(overall)
-    expected = krippendorff.alpha(reliability_data=table, level_of_measurement="interval")
-    assert snapshot.alpha == pytest.approx(expected)
-    assert snapshot.alpha_units == 3
-    assert snapshot.alpha_values == 12
+    for key in keys:
+        expected = krippendorff.alpha(
+            value_counts=_value_counts(scenario, key), value_domain=[1, 2, 3, 4, 5], level_of_measurement="interval"
+        )
+        assert snapshot.alpha_by_criterion[key] == pytest.approx(expected)
+    assert snapshot.alpha == snapshot.alpha_by_criterion[keys[0]]
+    assert (snapshot.alpha_units, snapshot.alpha_values) == (3, 20 + 20 + 10)
 
 
 def test_ranks_are_honest_and_baselines_unranked(scenario):
@@ -206,9 +216,9 @@ def test_a_suspension_removes_the_evaluators_judgments_on_the_next_run(scenario)
     assert snapshot.excluded_evaluator_judgments == 2 + 15
 
 
-def test_postgres_single_scan_agrees_with_the_portable_queries(scenario):
+def test_postgres_scans_agree_with_the_portable_queries(scenario):
     if connection.vendor != "postgresql":
-        pytest.skip("the single scan is Postgres-only; SQLite always runs the portable queries")
+        pytest.skip("the raw scans are Postgres-only; SQLite always runs the portable queries")
     competition = scenario.competition
     exclusions = aggregates.Exclusions.for_competition(competition)
 
@@ -218,12 +228,21 @@ def test_postgres_single_scan_agrees_with_the_portable_queries(scenario):
 
     assert fast.exclusion_counts == portable.exclusion_counts
     assert sorted(fast.evaluator_rows, key=str) == sorted(portable.evaluator_rows, key=str)
+    assert sorted(fast.daily_rows, key=str) == sorted(portable.daily_rows, key=str)
     by_bot = {row["bot_id"]: row for row in portable.partner_rows}
     assert len(fast.partner_rows) == len(by_bot) == 4
     for row in fast.partner_rows:
         assert row == pytest.approx(by_bot[row["bot_id"]])
-    for fast_row, portable_row in zip(sorted(fast.agreement_rows), sorted(portable.agreement_rows), strict=True):
-        assert fast_row == pytest.approx(portable_row)
-    assert fast.weights.keys() == portable.weights.keys()
-    for bot_id, weights in fast.weights.items():
-        assert weights == pytest.approx(portable.weights[bot_id])
+    assert fast.weights == portable.weights
+
+
+def test_median_latency_agrees_between_postgres_and_the_portable_query(scenario):
+    if connection.vendor != "postgresql":
+        pytest.skip("percentile_cont is Postgres-only")
+    for latency in [50.0, 75.0, 1000.0]:
+        BotCall.objects.create(bot=scenario.bob, purpose=BotCall.Purpose.TURN, ok=True, latency_ms=latency)
+
+    fast = aggregates.median_latency_per_bot(scenario.competition)
+
+    assert fast == aggregates._median_latency_portable(scenario.competition)
+    assert fast == {scenario.alice.pk: 250.0, scenario.bob.pk: 75.0}

@@ -115,3 +115,18 @@ def test_leaderboard_order_is_by_lower_bound_then_rate_with_empty_last():
     ordered = sorted(entries, key=lambda name: stats.leaderboard_sort_key(entries[name], name))
     assert ordered == ["same-low-higher-rate", "narrow", "wide", "empty"]
     assert math.isfinite(stats.leaderboard_sort_key(entries["wide"], "wide")[1])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_alpha_from_unit_sums_matches_the_package_on_value_counts(seed):
+    """The leaderboard's definition: unit = bot, every rating one pairable value (the package's value_counts)."""
+    rng = np.random.default_rng(seed)
+    value_counts = rng.integers(0, 30, size=(12, 5))
+    value_counts[3] = [0, 0, 1, 0, 0]  # a unit with one value is not pairable and must be left out
+    values = np.arange(1, 6)
+    units = [
+        stats.UnitSums(count=int(row.sum()), total=float(row @ values), total_sq=float(row @ (values * values)))
+        for row in value_counts
+    ]
+    expected = krippendorff.alpha(value_counts=value_counts, value_domain=values, level_of_measurement="interval")
+    assert stats.krippendorff_alpha_interval_from_sums(units) == pytest.approx(expected, abs=1e-9)
