@@ -9,12 +9,12 @@ import asyncio
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from chat import services
-from chat.events import conversation_group
+from chat.db import chat_database
+from chat.events import conversation_group, events_send
 from chat.pacing import PacingSettings, bot_reply_delay_seconds
 
 logger = logging.getLogger(__name__)
@@ -50,17 +50,31 @@ async def bot_turns_wait_all() -> None:
 async def bot_turns_run(conversation_id: int) -> None:
     """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
     while True:
-        turn = await database_sync_to_async(services.bot_turn_claim)(conversation_id=conversation_id)
+        try:
+            turn = await chat_database(services.bot_turn_claim)(conversation_id=conversation_id)
+        except Exception:
+            # Nothing was claimed (the claim is one transaction), so there is nothing to release; the next user
+            # message or reconnect triggers the turn again.
+            logger.exception("claiming a bot turn failed in conversation %s", conversation_id)
+            return
         if turn is None:
             return
         try:
             done = await _play_turn(turn)
         except Exception:
             logger.exception("bot turn crashed in conversation %s", conversation_id)
-            await database_sync_to_async(services.bot_turn_release)(conversation_id=conversation_id)
+            await _release(conversation_id)
             return
         if not done:
             return
+
+
+async def _release(conversation_id: int) -> None:
+    try:
+        await chat_database(services.bot_turn_release)(conversation_id=conversation_id)
+    except Exception:
+        # The claim then goes stale (bot_turn_stale_after) and the next trigger takes it over.
+        logger.exception("releasing the bot turn failed in conversation %s", conversation_id)
 
 
 async def _call_with_retry(turn: services.BotTurn):
@@ -78,7 +92,7 @@ async def _call_with_retry(turn: services.BotTurn):
     result = None
     for _attempt in range(2):
         result = await call_bot(target, payload)
-        await database_sync_to_async(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
+        await chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
         if result.ok and (result.reply or "").strip():
             return result
     return None
@@ -88,7 +102,7 @@ async def _play_turn(turn: services.BotTurn) -> bool:
     started = time.monotonic()
     result = await _call_with_retry(turn)
     if result is None:
-        await database_sync_to_async(services.bot_turn_fail)(conversation_id=turn.conversation_id)
+        await chat_database(services.bot_turn_fail)(conversation_id=turn.conversation_id)
         return False
     delay = bot_reply_delay_seconds(
         prompt=turn.prompt,
@@ -97,9 +111,9 @@ async def _play_turn(turn: services.BotTurn) -> bool:
         pacing=pacing_from_settings(),
     )
     await _type_for(turn.conversation_id, delay)
-    posted = await database_sync_to_async(services.bot_reply_post)(
-        turn=turn, text=result.reply, latency_ms=result.latency_ms
-    )
+    posted = await chat_database(services.bot_reply_post)(turn=turn, text=result.reply, latency_ms=result.latency_ms)
+    if posted is not None:
+        await events_send(turn.conversation_id, posted.events)
     return posted is not None and not posted.ended_reason
 
 

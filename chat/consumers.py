@@ -4,7 +4,6 @@ import asyncio
 import json
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from chat import selectors, services
 from chat.bot_turns import bot_turn_schedule
+from chat.db import chat_database
 from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
@@ -33,16 +33,16 @@ def _int_or_none(value) -> int | None:
     return number if number >= 0 else None
 
 
-@database_sync_to_async
+@chat_database
 def _load_for_user(public_id, user) -> tuple[Conversation | None, bool]:
     conversation = selectors.conversation_for_participant(public_id=public_id, user=user)
     exists = conversation is not None or Conversation.objects.filter(public_id=public_id).exists()
     return conversation, exists
 
 
-@database_sync_to_async
+@chat_database
 def _authorised_conversation(conversation_id: int, user) -> Conversation | None:
-    """Re-checked on every message: still a side of this chat and not suspended."""
+    """Re-checked before leaving: still a side of this chat and not suspended (message_post checks its own)."""
     conversation = Conversation.objects.for_user(user).select_related("competition").filter(pk=conversation_id).first()
     if conversation is None:
         return None
@@ -50,6 +50,10 @@ def _authorised_conversation(conversation_id: int, user) -> Conversation | None:
         competition_id=conversation.competition_id, user=user, status=Evaluator.Status.SUSPENDED
     ).exists()
     return None if suspended else conversation
+
+
+_message_post = chat_database(services.message_post)
+_messages_after = chat_database(selectors.messages_after)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -67,6 +71,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if conversation is None:
             await self.close(code=CLOSE_FORBIDDEN if exists else CLOSE_NOT_FOUND)
             return
+        # Kept for the socket's life: message_post reads only its id, language and length limit from it.
+        self.conversation = conversation
         self.conversation_id = conversation.pk
         self.public_id = conversation.public_id
         self.side = conversation.side_of(self.user)
@@ -128,7 +134,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "leave":
             conversation = await _authorised_conversation(self.conversation_id, self.user)
             if conversation is not None:
-                await database_sync_to_async(services.conversation_leave)(conversation=conversation, side=self.side)
+                await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -142,31 +148,39 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(text, str):
             await self._error("bad_frame", "text is a string.", client_msg_id=client_msg_id)
             return
-        conversation = await _authorised_conversation(self.conversation_id, self.user)
-        if conversation is None:
+        try:
+            posted = await _message_post(
+                conversation=self.conversation,
+                side=self.side,
+                author=self.user,
+                client_msg_id=client_msg_id,
+                text=text,
+            )
+        except services.NotAParticipant:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        try:
-            posted = await database_sync_to_async(services.message_post)(
-                conversation=conversation, side=self.side, author=self.user, client_msg_id=client_msg_id, text=text
-            )
         except services.MessageRejected as rejected:
             await self._error(rejected.code, str(rejected), client_msg_id=client_msg_id)
+            await self._broadcast(rejected.events)
             return
+        # Saved (committed) before anyone is told: the ack first, then the partner and this side's other sockets.
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
+        await self._broadcast(posted.events)
         if self.is_bot_chat and posted.created and not posted.ended_reason:
             bot_turn_schedule(self.conversation_id)
 
     async def _end_at_deadline(self, deadline) -> None:
         """End the chat when time is up, even if nobody sends anything (every connected socket races; one wins)."""
         await asyncio.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 0.05)
-        conversation = await database_sync_to_async(Conversation.objects.get)(pk=self.conversation_id)
-        await database_sync_to_async(services.conversation_end_if_expired)(conversation=conversation)
+        conversation = await chat_database(Conversation.objects.get)(pk=self.conversation_id)
+        await chat_database(services.conversation_end_if_expired)(conversation=conversation)
+
+    async def _broadcast(self, events: tuple[dict, ...]) -> None:
+        for event in events:
+            await self.channel_layer.group_send(self.group, event)
 
     async def _send_backlog(self) -> None:
-        for message in await database_sync_to_async(selectors.messages_after)(
-            conversation_id=self.conversation_id, after_seq=self.sent_seq
-        ):
+        for message in await _messages_after(conversation_id=self.conversation_id, after_seq=self.sent_seq):
             await self._send_message(
                 seq=message.seq,
                 side=message.side,

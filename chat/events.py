@@ -32,8 +32,24 @@ def ended_event(conversation) -> dict:
     }
 
 
+async def events_send(conversation_id: int, events: tuple[dict, ...]) -> None:
+    """Broadcast events a service returned; call it only after that service's write has committed.
+
+    The hot path sends from the event loop rather than from the database thread (``send_event_on_commit``), which
+    would hold that thread for a round trip through the loop per message.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for event in events:
+        await layer.group_send(conversation_group(conversation_id), event)
+
+
 def send_event_on_commit(conversation_id: int, event: dict) -> None:
-    """Broadcast once the transaction that produced the event has committed, so a socket never sees uncommitted data."""
+    """Broadcast once the transaction that produced the event has committed, so a socket never sees uncommitted data.
+
+    For writes made outside the websocket path (admin, tasks, suspensions, ends); they are rare.
+    """
 
     def send() -> None:
         layer = get_channel_layer()

@@ -23,6 +23,7 @@ from .errors import (
     JudgmentPending,
     MatchmakingClosed,
     MessageRejected,
+    NotAParticipant,
     NotInvited,
 )
 from .evaluators import (
@@ -46,6 +47,7 @@ __all__ = [
     "JudgmentPending",
     "MatchmakingClosed",
     "MessageRejected",
+    "NotAParticipant",
     "NotInvited",
     "PostedMessage",
     "bot_reply_post",

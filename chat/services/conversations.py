@@ -1,30 +1,39 @@
 """Messages, the end of a chat, and the bot's turn claim. Each write locks the conversation row."""
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.events import ended_event, message_event, send_event_on_commit
-from chat.models import Conversation, Message
+from chat.models import Conversation, Evaluator, Message
+from competitions.models import Competition
 
-from .errors import MessageRejected
+from .errors import MessageRejected, NotAParticipant
 from .scores import scores_refresh_on_commit
 
 RATE_WINDOW = timedelta(seconds=10)
+_CONVERSATION = Conversation._meta.db_table
+_MESSAGE = Message._meta.db_table
+_EVALUATOR = Evaluator._meta.db_table
+_COMPETITION = Competition._meta.db_table
 
 
 @dataclass(frozen=True)
 class PostedMessage:
+    """A saved message. ``events`` are for the caller to send to the chat's group once the write has committed."""
+
     message: Message
     created: bool
     ended_reason: str = ""
+    events: tuple[dict, ...] = ()
 
 
-def conversation_end(*, conversation: Conversation, reason: str, by_side: str = "") -> bool:
-    """End an active chat. Idempotent and race-safe: only the first caller changes the row and broadcasts."""
+def _end(conversation: Conversation, *, reason: str, by_side: str = "") -> dict | None:
+    """End an active chat; returns the ``ended`` event to broadcast, or None if another caller ended it first."""
     status = (
         Conversation.Status.BOT_FAILED if reason == Conversation.EndReason.BOT_FAILED else Conversation.Status.ENDED
     )
@@ -34,16 +43,24 @@ def conversation_end(*, conversation: Conversation, reason: str, by_side: str = 
     )
     if changed != 1:
         conversation.refresh_from_db(fields=["status", "end_reason", "ended_by", "ended_at"])
-        return False
+        return None
     conversation.status, conversation.end_reason, conversation.ended_by, conversation.ended_at = (
         status,
         reason,
         by_side,
         now,
     )
-    send_event_on_commit(conversation.pk, ended_event(conversation))
     if status == Conversation.Status.BOT_FAILED:
         scores_refresh_on_commit(competition_id=conversation.competition_id)
+    return ended_event(conversation)
+
+
+def conversation_end(*, conversation: Conversation, reason: str, by_side: str = "") -> bool:
+    """End an active chat. Idempotent and race-safe: only the first caller changes the row and broadcasts."""
+    event = _end(conversation, reason=reason, by_side=by_side)
+    if event is None:
+        return False
+    send_event_on_commit(conversation.pk, event)
     return True
 
 
@@ -68,38 +85,158 @@ def _moderate(text: str, language: str):
 
 
 def message_post(*, conversation: Conversation, side: str, author, client_msg_id: str, text: str) -> PostedMessage:
-    """Save an evaluator's message with the next sequence number, then broadcast it.
+    """Save an evaluator's message with the next sequence number; the caller broadcasts ``events`` after commit.
 
     The row lock makes the seq allocation, the duplicate check and the limits exact across processes. A resent
-    ``client_msg_id`` returns the original message instead of saving a second one.
+    ``client_msg_id`` returns the original message instead of saving a second one. The sender's authorisation
+    (still this side of the chat, not suspended) is checked under the same lock; ``NotAParticipant`` if it fails.
+    ``conversation`` may be a copy loaded earlier (its competition's ``max_message_chars``, its language and id
+    are used); everything else is read under the lock.
     """
     text = text.strip()
     client_msg_id = client_msg_id[:64]
-    competition = conversation.competition
     if not text:
         raise MessageRejected("empty")
-    if len(text) > competition.max_message_chars:
+    if len(text) > conversation.competition.max_message_chars:
         raise MessageRejected("too_long")
     verdict = _moderate(text, conversation.language)
+    now = timezone.now()
+    if client_msg_id and connection.vendor == "postgresql":
+        message = _insert_next_message(
+            conversation_id=conversation.pk,
+            side=side,
+            author=author,
+            client_msg_id=client_msg_id,
+            text=text,
+            verdict=verdict,
+            now=now,
+        )
+        if message is not None:
+            return PostedMessage(message, created=True, events=(message_event(message),))
+    return _post_checked(
+        conversation.pk, side=side, author=author, client_msg_id=client_msg_id, text=text, verdict=verdict
+    )
+
+
+def _post_checked(conversation_id: int, *, side: str, author, client_msg_id: str, text: str, verdict) -> PostedMessage:
+    """The portable path, which also tells every reason a message is refused (and ends a chat that is over)."""
+    ended: dict | None = None
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = (
+            Conversation.objects.select_for_update(of=("self",)).select_related("competition").get(pk=conversation_id)
+        )
+        if locked.side_of(author) != side or _suspended(locked, author):
+            raise NotAParticipant("You can no longer write in this chat.")
         if client_msg_id:
             existing = Message.objects.filter(conversation=locked, side=side, client_msg_id=client_msg_id).first()
             if existing is not None:
-                send_event_on_commit(locked.pk, message_event(existing))
-                return PostedMessage(existing, created=False)
+                return PostedMessage(existing, created=False, events=(message_event(existing),))
         if not locked.is_active:
             raise MessageRejected("chat_ended")
-        if locked.is_past_deadline():
-            conversation_end(conversation=locked, reason=Conversation.EndReason.TIME)
-            raise MessageRejected("chat_ended", ended_reason=Conversation.EndReason.TIME)
-        recent = Message.objects.filter(conversation=locked, side=side, created_at__gte=timezone.now() - RATE_WINDOW)
-        if recent.count() >= settings.CHAT_MESSAGES_PER_10S:
-            raise MessageRejected("rate_limited")
-        return _append(locked, side=side, author=author, client_msg_id=client_msg_id, text=text, verdict=verdict)
+        now = timezone.now()
+        if locked.is_past_deadline(now):
+            ended_reason = Conversation.EndReason.TIME
+            ended = _end(locked, reason=ended_reason)
+        elif locked.last_seq >= locked.competition.max_turns:
+            ended_reason = Conversation.EndReason.TURNS
+            ended = _end(locked, reason=ended_reason)
+        else:
+            recent = Message.objects.filter(conversation=locked, side=side, created_at__gte=now - RATE_WINDOW)
+            if recent.count() >= settings.CHAT_MESSAGES_PER_10S:
+                raise MessageRejected("rate_limited")
+            return _append(locked, side=side, author=author, client_msg_id=client_msg_id, text=text, verdict=verdict)
+    # Raised after the block so that ending the chat is committed, not rolled back with the refused message.
+    raise MessageRejected("chat_ended", ended_reason=ended_reason, events=(ended,) if ended else ())
 
 
-def _append(locked: Conversation, *, side: str, author, client_msg_id: str, text: str, verdict, latency_ms=None):
+def _suspended(conversation: Conversation, user) -> bool:
+    return Evaluator.objects.filter(
+        competition_id=conversation.competition_id, user=user, status=Evaluator.Status.SUSPENDED
+    ).exists()
+
+
+def _insert_next_message(
+    *, conversation_id: int, side: str, author, client_msg_id: str, text: str, verdict, now
+) -> Message | None:
+    """The common case on Postgres in one round trip; None when any rule needs the checked path.
+
+    Two statements in one query string run as one implicit transaction. The first takes the conversation's row
+    lock; the second then starts with a snapshot that sees every message committed before the lock was granted,
+    so the duplicate and rate checks are as exact as the checked path's. It allocates the seq and inserts only if
+    the sender may write, the chat is active, within its deadline, not at its last turn (ending a chat is left to
+    the checked path), the id is new and the sender is under the rate limit; otherwise it changes nothing.
+    """
+    sender_column = "evaluator_a_id" if side == "a" else "evaluator_b_id"
+    sql = f"""
+        SELECT 1 FROM {_CONVERSATION} WHERE id = %(conversation)s FOR UPDATE;
+        WITH allocated AS (
+            UPDATE {_CONVERSATION} AS c SET last_seq = c.last_seq + 1
+            FROM {_COMPETITION} AS k
+            WHERE c.id = %(conversation)s AND k.id = c.competition_id
+              AND c.{sender_column} = %(author)s
+              AND c.status = %(active)s AND c.deadline_at > %(now)s AND c.last_seq + 1 < k.max_turns
+              AND NOT EXISTS (
+                  SELECT 1 FROM {_EVALUATOR} AS e
+                  WHERE e.competition_id = c.competition_id AND e.user_id = %(author)s AND e.status = %(suspended)s
+              )
+              AND NOT EXISTS (
+                  SELECT 1 FROM {_MESSAGE} AS m
+                  WHERE m.conversation_id = c.id AND m.side = %(side)s AND m.client_msg_id = %(client_msg_id)s
+              )
+              AND (
+                  SELECT count(*) FROM {_MESSAGE} AS m
+                  WHERE m.conversation_id = c.id AND m.side = %(side)s AND m.created_at >= %(since)s
+              ) < %(rate_limit)s
+            RETURNING c.last_seq
+        )
+        INSERT INTO {_MESSAGE} (
+            conversation_id, seq, side, author_id, client_msg_id, text, delivered_text, flagged,
+            moderation_labels, created_at
+        )
+        SELECT %(conversation)s, last_seq, %(side)s, %(author)s, %(client_msg_id)s, %(text)s, %(delivered_text)s,
+               %(flagged)s, %(labels)s::jsonb, %(now)s
+        FROM allocated
+        RETURNING id, seq
+    """  # noqa: S608 -- table names come from the models, values are parameters
+    delivered_text = verdict.masked_text if verdict.flagged else text
+    params = {
+        "conversation": conversation_id,
+        "author": author.pk,
+        "active": Conversation.Status.ACTIVE.value,
+        "suspended": Evaluator.Status.SUSPENDED.value,
+        "side": side,
+        "client_msg_id": client_msg_id,
+        "now": now,
+        "since": now - RATE_WINDOW,
+        "rate_limit": settings.CHAT_MESSAGES_PER_10S,
+        "text": text,
+        "delivered_text": delivered_text,
+        "flagged": verdict.flagged,
+        "labels": json.dumps(list(verdict.labels)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Message(
+        id=row[0],
+        conversation_id=conversation_id,
+        seq=row[1],
+        side=side,
+        author=author,
+        client_msg_id=client_msg_id,
+        text=text,
+        delivered_text=delivered_text,
+        flagged=verdict.flagged,
+        moderation_labels=list(verdict.labels),
+        created_at=now,
+    )
+
+
+def _append(
+    locked: Conversation, *, side: str, author, client_msg_id: str, text: str, verdict, latency_ms=None
+) -> PostedMessage:
     locked.last_seq += 1
     locked.save(update_fields=["last_seq"])
     message = Message.objects.create(
@@ -114,12 +251,14 @@ def _append(locked: Conversation, *, side: str, author, client_msg_id: str, text
         moderation_labels=list(verdict.labels),
         bot_latency_ms=latency_ms,
     )
-    send_event_on_commit(locked.pk, message_event(message))
+    events = [message_event(message)]
     ended_reason = ""
     if locked.last_seq >= locked.competition.max_turns:
-        conversation_end(conversation=locked, reason=Conversation.EndReason.TURNS)
         ended_reason = Conversation.EndReason.TURNS
-    return PostedMessage(message, created=True, ended_reason=ended_reason)
+        ended = _end(locked, reason=ended_reason)
+        if ended is not None:
+            events.append(ended)
+    return PostedMessage(message, created=True, ended_reason=ended_reason, events=tuple(events))
 
 
 @dataclass(frozen=True)
@@ -191,7 +330,7 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
 
 
 def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMessage | None:
-    """Save the bot's reply (moderated like any message) and release the turn claim."""
+    """Save the bot's reply (moderated like any message) and release the turn claim; the caller sends ``events``."""
     conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
     text = text.strip()[: max(conversation.competition.max_message_chars, settings.BOT_MAX_REPLY_CHARS)]
     verdict = _moderate(text, conversation.language)

@@ -44,12 +44,22 @@ class JudgmentPending(ChatError):
 
 
 class MessageRejected(ChatError):
-    """A message was not saved. ``code`` is one of the protocol's error codes."""
+    """A message was not saved. ``code`` is one of the protocol's error codes.
 
-    def __init__(self, code: str, *, ended_reason: str = "") -> None:
+    ``events`` are channel-layer events the rejection produced (the chat ended on the way), for the caller to send.
+    """
+
+    def __init__(self, code: str, *, ended_reason: str = "", events: tuple[dict, ...] = ()) -> None:
         super().__init__(code)
         self.code = code
         self.ended_reason = ended_reason
+        self.events = events
+
+
+class NotAParticipant(ChatError):
+    """The sender is no longer allowed to write in this chat (not one of its sides, or suspended)."""
+
+    code = "forbidden"
 
 
 class JudgmentNotAllowed(ChatError):

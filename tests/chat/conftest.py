@@ -10,6 +10,7 @@ from django.db import connections
 from django.test import Client
 
 from chat.bot_turns import bot_turns_wait_all
+from chat.db import chat_database_close
 from tests.chat.localbot import LocalBot, local_bot
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
@@ -86,7 +87,8 @@ async def drain(communicator, *, timeout: float = 0.2) -> list[dict]:
 
 @pytest.fixture
 async def async_chat_cleanup():
-    """Let bot turns finish, then close the database thread's connection (CONN_MAX_AGE keeps it open)."""
+    """Let bot turns finish, then close the database threads' connections (CONN_MAX_AGE keeps them open)."""
     yield
     await bot_turns_wait_all()
     await database_sync_to_async(connections.close_all)()
+    chat_database_close()
