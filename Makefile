@@ -49,4 +49,4 @@ beat: install
 	$(VENV)/bin/celery -A hulic beat --loglevel=INFO
 
 messages: install
-	$(PY) manage.py compilemessages
+	$(PY) manage.py compilemessages --ignore=.venv

@@ -33,7 +33,14 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  function setStatus(text) { statusLine.textContent = text; }
+  var statusClearTimer = null;
+
+  // Errors and the opening prompt are momentary: they clear themselves so a stale line never misleads.
+  function setStatus(text, clearAfterMs) {
+    statusLine.textContent = text;
+    clearTimeout(statusClearTimer);
+    if (clearAfterMs) statusClearTimer = setTimeout(function () { statusLine.textContent = ""; }, clearAfterMs);
+  }
 
   function setEnabled(on) {
     input.disabled = !on;
@@ -64,6 +71,7 @@
 
   function showMessage(frame) {
     if (frame.seq <= lastSeq) return;
+    if (lastSeq === 0) setStatus("");
     lastSeq = frame.seq;
     if (turnsLeft !== null) { turnsLeft = Math.max(0, turnsLeft - 1); turns.textContent = turnsLeft; }
     if (frame.from === "me" && frame.client_msg_id && pending[frame.client_msg_id]) {
@@ -126,7 +134,8 @@
         turnsLeft = frame.turns_left;
         turns.textContent = turnsLeft;
         tick();
-        setStatus(lastSeq === 0 && frame.last_seq === 0 ? (frame.your_turn_first ? t.i18nYourTurn : t.i18nPartnerTurn) : t.i18nConnected);
+        if (lastSeq === 0 && frame.last_seq === 0) setStatus(frame.your_turn_first ? t.i18nYourTurn : t.i18nPartnerTurn);
+        else setStatus(t.i18nConnected, 3000);
         if (frame.status === "active") setEnabled(true);
         Object.keys(pending).forEach(transmit);
         break;
@@ -135,7 +144,7 @@
       case "typing": showTyping(); break;
       case "ended": endChat(frame.reason); break;
       case "error":
-        setStatus(errorText(frame.code));
+        setStatus(errorText(frame.code), 6000);
         if (frame.client_msg_id && pending[frame.client_msg_id]) {
           if (frame.code === "rate_limited") {
             setTimeout(transmit, 3000, frame.client_msg_id); // same id: it still counts once

@@ -125,6 +125,9 @@ def test_two_evaluators_chat_with_each_other_and_judge(new_page, orm):
             alice.screenshot(path=SCREENSHOT_PATH)
         send(writer, text)
         expect_partner_said(reader, text)
+        for page in (writer, reader):
+            expect(page.locator("#chat-turns")).to_have_text(str(len(script) - number))
+            expect(page.locator("#chat-status")).to_have_text("")  # the opening prompt is gone once chat begins
 
     judge(alice, competition, verdict_index=0, reason="Mentions coffee and the weather like a person would.")
     judge(bob, competition, verdict_index=1, reason="Very short questions.")
