@@ -4,7 +4,8 @@ On Postgres each table is read with `COPY (SELECT ...) TO STDOUT` (on its own co
 pipe; into a spool file inside a transaction), pseudonymised in SQL (HMAC-SHA256 with the per-export salt),
 and parsed by pyarrow's streaming CSV reader in batches. Elsewhere (SQLite) the same SELECT runs on a plain
 cursor read with fetchmany and pseudonyms are computed in Python. Either way the rows arrive as pyarrow
-RecordBatches and are written batch by batch; messages get their conversation context joined in Arrow.
+RecordBatches and are written batch by batch; messages and judgments get their conversation context (and
+pseudonyms) joined in Arrow, so only the conversations query computes pseudonyms.
 
 Nothing that identifies a person leaves: evaluators, conversations (and bots/teams unless the competition
 allows names) appear as per-export pseudonyms, and messages are exported as delivered (masked when flagged).
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -38,9 +40,11 @@ from competitions.models import Bot, Competition, Team
 from exports.pseudonyms import DIGEST_CHARS, PREFIXES, Pseudonymizer, hmac_pads
 
 BATCH_ROWS = 50_000
-SPOOL_BLOCK_BYTES = 8 << 20
+SPOOL_BLOCK_BYTES = 2 << 20
 PIPE_BYTES = 1 << 20
 KEY_COLUMN = "_k"
+# Read with each judgment, never written: whether the judge was the evaluator on side a of the conversation.
+JUDGE_SIDE_A = "_judge_side_a"
 # Marks a raw id that the Python fallback must replace by a pseudonym (never present in real text).
 _TAG = "\x1f"
 
@@ -204,28 +208,32 @@ def table_specs(request: ExportRequest) -> dict[str, TableSpec]:
         rating_sql.append(sql)
         rating_params += p
         rating_columns.append(Column(f"rating_{key}", pa.int8(), f'Rating 1-5 for the criterion "{key}".'))
+    judgment_columns = [
+        Column("verdict", pa.string(), 'What the judge decided the partner was: "human" or "bot".'),
+        Column("correct", pa.bool_(), "True if the verdict matches the partner's real kind."),
+        Column("confidence", pa.int8(), "Confidence in the verdict, 1 (guess) to 5 (certain)."),
+        *rating_columns,
+        Column("reason", pa.string(), "The judge's free-text reason."),
+        Column("message_count", pa.int32(), "Messages in the chat when it was judged."),
+        Column("created_at", pa.timestamp("us", tz="UTC"), "When the judgment was saved (UTC)."),
+    ]
     judgments = TableSpec(
         name="judgments",
         columns=[
             *_CONTEXT_COLUMNS,
             Column("judge", pa.string(), "Pseudonym of the evaluator who judged (same pseudonym as in messages)."),
-            Column("verdict", pa.string(), 'What the judge decided the partner was: "human" or "bot".'),
-            Column("correct", pa.bool_(), "True if the verdict matches the partner's real kind."),
-            Column("confidence", pa.int8(), "Confidence in the verdict, 1 (guess) to 5 (certain)."),
-            *rating_columns,
-            Column("reason", pa.string(), "The judge's free-text reason."),
-            Column("message_count", pa.int32(), "Messages in the chat when it was judged."),
-            Column("created_at", pa.timestamp("us", tz="UTC"), "When the judgment was saved (UTC)."),
+            *judgment_columns,
         ],
+        read_columns=[Column(JUDGE_SIDE_A, pa.bool_(), ""), *judgment_columns],
+        # Like messages, judgments get their context (and the judge's pseudonym) joined in Arrow.
         select_sql=(
-            f"{cte}SELECT {context_sql}, "
-            "CASE WHEN j.evaluator_id = conv.evaluator_a_id THEN conv.pa ELSE conv.pb END, j.verdict, "
-            "(j.verdict = j.partner_kind), "
+            f"SELECT j.conversation_id, (j.evaluator_id = c.evaluator_a_id), j.verdict, (j.verdict = j.partner_kind), "
             f"j.confidence, {''.join(s + ', ' for s in rating_sql)}j.reason, j.message_count, "
-            f"{dialect.timestamp('j.created_at')} "
-            f"FROM {Judgment._meta.db_table} j JOIN conv ON conv.id = j.conversation_id ORDER BY conv.id, j.id"
+            f"{dialect.timestamp('j.created_at')} FROM {Judgment._meta.db_table} j "
+            f"JOIN {Conversation._meta.db_table} c ON c.id = j.conversation_id "
+            f"WHERE j.conversation_id IN (SELECT c.id {filter_sql}) ORDER BY j.conversation_id, j.id"
         ),
-        params=[*cte_params, *rating_params],
+        params=[*rating_params, *filter_params],
     )
 
     conversations = TableSpec(
@@ -376,26 +384,57 @@ def load_conversations(specs: dict[str, TableSpec], request: ExportRequest) -> p
     return pa.concat_batches(batches)
 
 
-def _with_context(batch: pa.RecordBatch, conversations: pa.RecordBatch, spec: TableSpec) -> pa.RecordBatch:
-    context = conversations.take(pc.index_in(batch[KEY_COLUMN], value_set=conversations[KEY_COLUMN]))
-    side_a = pc.equal(batch["side"], "a")
-    human = pc.equal(context["partner_kind"], "human")
-    derived = {
-        "speaker_kind": pc.if_else(pc.or_(side_a, human), "evaluator", "bot"),
-        "speaker": pc.if_else(
-            side_a, context["evaluator_a"], pc.if_else(human, context["evaluator_b"], context["bot"])
-        ),
-    }
-    names = batch.schema.names
-    arrays = [batch[KEY_COLUMN]]
-    for column in spec.columns:
-        if column.name in derived:
-            arrays.append(derived[column.name])
-        elif column.name in names:
-            arrays.append(batch[column.name])
-        else:
-            arrays.append(context[column.name])
-    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([(KEY_COLUMN, pa.int64()), *spec.schema]))
+class _ConversationContext:
+    """The conversation columns every message and judgment row carries, joined in Arrow by binary search.
+
+    Rows and conversations both arrive ordered by conversation id, so a sorted search finds each row's
+    conversation (no hash table per batch, no second pass of the pseudonymising query in the database). Both
+    sides of every conversation are laid out once (all side-a values, then all side-b values), so a message's
+    speaker or a judgment's judge is one take. Rows of a conversation that is not in the export (one that ended
+    after the conversations were read) are dropped: the export stays consistent.
+    """
+
+    def __init__(self, conversations: pa.RecordBatch, spec: TableSpec) -> None:
+        self.spec = spec
+        self.schema = pa.schema([(KEY_COLUMN, pa.int64()), *spec.schema])
+        self.keys = conversations[KEY_COLUMN].to_numpy()
+        self.context = conversations.select([c.name for c in _CONTEXT_COLUMNS])
+        human = pc.equal(conversations["partner_kind"], "human")
+        self.evaluators = pa.concat_arrays([conversations["evaluator_a"], conversations["evaluator_b"]])
+        self.speakers = pa.concat_arrays(
+            [conversations["evaluator_a"], pc.if_else(human, conversations["evaluator_b"], conversations["bot"])]
+        )
+        self.speaker_kinds = pa.concat_arrays(
+            [pa.array(["evaluator"] * len(self.keys), pa.string()), pc.if_else(human, "evaluator", "bot")]
+        )
+
+    def _side_b_positions(self, positions: np.ndarray, side_b: pa.Array) -> np.ndarray:
+        return positions + side_b.to_numpy(zero_copy_only=False) * len(self.keys)
+
+    def join(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        keys = batch[KEY_COLUMN].to_numpy()
+        positions = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[positions] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        if not found.all():
+            batch, positions = batch.filter(pa.array(found)), positions[found]
+        names = batch.schema.names
+        derived = {}
+        if "side" in names:
+            speaker_positions = self._side_b_positions(positions, pc.not_equal(batch["side"], "a"))
+            derived["speaker_kind"] = self.speaker_kinds.take(speaker_positions)
+            derived["speaker"] = self.speakers.take(speaker_positions)
+        if JUDGE_SIDE_A in names:
+            derived["judge"] = self.evaluators.take(self._side_b_positions(positions, pc.invert(batch[JUDGE_SIDE_A])))
+        context = self.context.take(positions)
+        arrays = [batch[KEY_COLUMN]]
+        for column in self.spec.columns:
+            if column.name in derived:
+                arrays.append(derived[column.name])
+            elif column.name in names:
+                arrays.append(batch[column.name])
+            else:
+                arrays.append(context[column.name])
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
 def iter_batches(
@@ -405,8 +444,9 @@ def iter_batches(
     if spec.read_columns is None:
         yield from _raw_batches(spec, request)
         return
+    context = _ConversationContext(conversations, spec)
     for batch in _raw_batches(spec, request):
-        yield _with_context(batch, conversations, spec)
+        yield context.join(batch)
 
 
 class _BackgroundWriter(io.RawIOBase):
@@ -448,6 +488,22 @@ class _BackgroundWriter(io.RawIOBase):
             raise self._failures[0]
 
 
+def _csv_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f for f in schema])
+
+
+def _csv_ready(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """UTC timestamps as text ("2026-11-30 08:36:10.428979Z"), formatted here: Arrow's CSV writer formats a
+    time-zone-aware timestamp about ten times slower than a naive one, and it was most of a CSV export's time."""
+    arrays = [
+        pc.binary_join_element_wise(column.cast(pa.timestamp("us")).cast(pa.string()), "Z", "")
+        if pa.types.is_timestamp(column.type)
+        else column
+        for column in batch.drop_columns([KEY_COLUMN]).columns
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 def _write_table(
     name: str,
     batches: Iterator[pa.RecordBatch],
@@ -473,10 +529,10 @@ def _write_table(
     with (
         archive.open(f"{name}.csv", "w", force_zip64=True) as entry,
         _BackgroundWriter(entry) as sink,
-        pacsv.CSVWriter(sink, schema) as writer,
+        pacsv.CSVWriter(sink, csv_schema := _csv_schema(schema)) as writer,
     ):
         for batch in batches:
-            writer.write_batch(batch.drop_columns([KEY_COLUMN]))
+            writer.write_batch(_csv_ready(batch, csv_schema))
             rows += batch.num_rows
             on_rows(batch.num_rows)
     return rows
@@ -522,7 +578,7 @@ def _write_jsonl(request, specs, conversations, archive, tmp: Path, on_rows: Pro
     counts = {"messages": 0, "judgments": 0}
     context = {c.name for c in _CONTEXT_COLUMNS}
     messages = _grouped(iter_batches(specs["messages"], request, conversations))
-    judgments = _grouped(iter_batches(specs["judgments"], request))
+    judgments = _grouped(iter_batches(specs["judgments"], request, conversations))
     pending = {"messages": next(messages, None), "judgments": next(judgments, None)}
     streams = {"messages": messages, "judgments": judgments}
     with (

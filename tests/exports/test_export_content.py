@@ -1,9 +1,11 @@
 """Round trips: each format read back with pandas matches the database, anonymized."""
 
+from datetime import UTC
+
 import pytest
 
-from chat.models import Judgment, Message
-from exports.builder import ExportRequest, iter_batches, table_specs
+from chat.models import Conversation, Judgment, Message
+from exports.builder import ExportRequest, iter_batches, load_conversations, table_specs
 from exports.pseudonyms import Pseudonymizer, new_salt
 from tests.exports.conftest import RAW_FLAGGED_TEXT
 from tests.exports.helpers import jsonl_records, read_archive, run_export, tables
@@ -122,3 +124,23 @@ def test_export_outside_a_transaction_streams_the_same_rows(dataset, fmt):
     assert len(frames["messages"]) == 17
     assert len(frames["judgments"]) == 5
     assert frames["messages"]["flagged"].astype(bool).sum() == 1
+
+
+def test_messages_of_a_chat_that_ends_during_the_export_are_left_out(dataset):
+    """Conversations are read before messages; a chat ending in between must not bring context-less rows."""
+    request = ExportRequest(competition=dataset["competition"], scope="all", format="csv", team=None, salt=new_salt())
+    specs = table_specs(request)
+    conversations = load_conversations(specs, request)
+    Conversation.objects.filter(status=Conversation.Status.ACTIVE).update(status=Conversation.Status.ENDED)
+
+    rows = [row for batch in iter_batches(specs["messages"], request, conversations) for row in batch.to_pylist()]
+
+    assert len(rows) == 17
+    assert all(row["conversation"] and row["speaker"] for row in rows)
+
+
+def test_csv_timestamps_are_utc_text_with_a_z(dataset):
+    judgments = tables(run_export(dataset["competition"], fmt="csv"))["judgments"]
+
+    saved = sorted(j.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%fZ") for j in Judgment.objects.all())
+    assert sorted(judgments["created_at"]) == saved
