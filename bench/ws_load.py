@@ -11,13 +11,15 @@ What it does, all on loopback with bounded durations:
 3. Opens two websockets per chat (`sessionid` cookie, same-origin `Origin`), waits for every `hello`,
    then sends `message` frames at the target total rate spread round-robin over the chats, sides
    alternating. Relay latency = the partner's receipt of the `message` frame − the first send time.
-   Like chat.js, the client resends an unacked message with the same client_msg_id after a timeout,
-   and reconnects a socket the server closed with `?last_seq=` so the server replays what it missed.
+   Like chat.js, the client resends an unacked message with the same client_msg_id after a timeout
+   (and after retry_after_ms when the server answered `busy`), and reconnects a socket the server
+   closed with `?last_seq=` so the server replays what it missed.
    A delivery after the phase's grace period is *late* (a backlog draining); a message acked (saved)
    but never delivered by the end of the final drain is *lost*: that is silent loss, and must be 0.
 4. Checks the database: one Message row per acked message, none extra.
 5. Saturation: the same at a multiple of the rate for a few seconds, to show that past capacity the
-   server slows down (late acks, resends, higher latency) rather than dropping acked messages.
+   server pushes back visibly (`busy` answers that the client resends; late acks, higher latency)
+   rather than dropping acked messages.
 6. The floor: the same load against bench/bare_relay.py (plain `websockets`, no Django/Redis/DB),
    and the ratio of the two p99s.
 
@@ -78,6 +80,8 @@ class Sent:
     first_sent_ns: int
     last_sent_ns: int
     attempts: int = 1
+    busy: int = 0  # `busy` answers (the server shed the message; resent after retry_after_ms)
+    retry_at_ns: int | None = None
     acked_ns: int | None = None
     received_ns: int | None = None
     receipts: int = 0
@@ -128,6 +132,10 @@ class PhaseResult:
     @property
     def resends(self) -> int:
         return sum(m.attempts - 1 for m in self.sent)
+
+    @property
+    def busy_answers(self) -> int:
+        return sum(m.busy for m in self.sent)
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -274,6 +282,10 @@ class LoadClient:
                 sent.received_ns = now
         elif kind == "error":
             self.errors[frame.get("code", "error")] += 1
+            sent = self.by_client_id.get(frame.get("client_msg_id", ""))
+            if frame.get("code") == "busy" and sent is not None and sent.acked_ns is None:
+                sent.busy += 1
+                sent.retry_at_ns = now + int(frame.get("retry_after_ms", 1000) * 1e6)
         elif kind == "ended":
             self.errors[f"ended:{frame.get('reason')}"] += 1
 
@@ -286,12 +298,21 @@ class LoadClient:
             self.errors["send_on_closed"] += 1
 
     async def _resend_loop(self) -> None:
-        """What the browser does: no ack in time → send the same client_msg_id again, backing off."""
+        """What the browser does: `busy` → the same client_msg_id again after retry_after_ms; no ack in time →
+        again, backing off."""
         while True:
-            await asyncio.sleep(self.ack_timeout / 4)
+            await asyncio.sleep(min(0.2, self.ack_timeout / 4))
             now = time.perf_counter_ns()
             for sent in list(self.by_client_id.values()):
-                if sent.acked_ns is not None or sent.attempts >= self.max_attempts:
+                if sent.acked_ns is not None:
+                    continue
+                if sent.retry_at_ns is not None:
+                    if now >= sent.retry_at_ns:
+                        sent.retry_at_ns = None
+                        sent.last_sent_ns = now
+                        await self._send(sent)
+                    continue
+                if sent.attempts >= self.max_attempts:
                     continue
                 if (now - sent.last_sent_ns) / 1e9 > self.ack_timeout * sent.attempts:
                     sent.attempts += 1
@@ -563,6 +584,8 @@ def report_phase(phase: PhaseResult, *, persisted: set[str] | None = None) -> No
         f"  sent {len(phase.sent)} (+{phase.resends} resends of unacked ones), acked {len(acked)}, "
         f"unacked {len(phase.sent) - len(acked)}"
     )
+    refused = sum(1 for m in phase.sent if m.busy)
+    print(f"  back-pressure: {phase.busy_answers} `busy` answers, {refused} messages refused at least once and resent")
     print(
         f"  delivered to the partner: {len(phase.on_time)} within the phase, {len(phase.late)} late (backlog), "
         f"LOST (acked, never delivered) {len(phase.lost)}, duplicates {phase.duplicates}"

@@ -233,6 +233,10 @@ CHAT_BOT_DELAY_MIN_MS = env_float("CHAT_BOT_DELAY_MIN_MS", 1200.0)
 CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 20000.0)
 CHAT_BOT_DELAY_JITTER = env_float("CHAT_BOT_DELAY_JITTER", 0.25)
 CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
+# Past this many database calls queued in one ASGI process, new messages are refused with `busy` (retry_after_ms)
+# rather than queued: acks of accepted messages stay fast and clients resend (docs/chat-protocol.md).
+CHAT_BUSY_BACKLOG = env_int("CHAT_BUSY_BACKLOG", 100)
+CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
 

@@ -117,7 +117,9 @@
   }
 
   function errorText(code) {
-    return { rate_limited: t.i18nErrorRateLimited, too_long: t.i18nErrorTooLong, chat_ended: t.i18nErrorChatEnded }[code] || t.i18nError;
+    return {
+      rate_limited: t.i18nErrorRateLimited, busy: t.i18nErrorBusy, too_long: t.i18nErrorTooLong, chat_ended: t.i18nErrorChatEnded
+    }[code] || t.i18nError;
   }
 
   function transmit(id) {
@@ -148,6 +150,8 @@
         if (frame.client_msg_id && pending[frame.client_msg_id]) {
           if (frame.code === "rate_limited") {
             setTimeout(transmit, 3000, frame.client_msg_id); // same id: it still counts once
+          } else if (frame.code === "busy") {
+            setTimeout(transmit, frame.retry_after_ms || 1000, frame.client_msg_id);
           } else {
             pending[frame.client_msg_id].li.classList.remove("pending");
             pending[frame.client_msg_id].li.classList.add("failed");

@@ -1,13 +1,14 @@
 """The chat websocket on the real ASGI stack (routing, origin check, session auth)."""
 
 import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from chat import services
+from chat import db, services
 from chat.models import Conversation, Message, PartnerKind
 from tests.chat.conftest import connect, drain, receive_until
 from tests.factories import CompetitionFactory, ConversationFactory, EvaluatorFactory, UserFactory
@@ -171,6 +172,33 @@ async def test_message_rate_limit_per_evaluator(settings):
     assert bob_ack["seq"] == 4
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_an_overloaded_server_answers_busy_and_the_resent_message_counts_once(settings):
+    """Past CHAT_BUSY_BACKLOG queued database calls a message is refused at once, visibly, and nothing is saved."""
+    settings.CHAT_BUSY_BACKLOG = 5
+    chat = await human_chat()
+    alice, _ = await connect(chat.evaluator_a, chat)
+    release = threading.Event()
+    blockers = [db._threads.submit(release.wait) for _ in range(db.DATABASE_THREADS + 10)]
+    try:
+        await send_message(alice, "hello", "m1")
+        busy, _ = await receive_until(alice, "error")
+        saved_while_busy = await database_sync_to_async(Message.objects.count)()
+    finally:
+        release.set()
+        await asyncio.gather(*(asyncio.wrap_future(blocker) for blocker in blockers))
+    await send_message(alice, "hello", "m1")
+    ack, _ = await receive_until(alice, "ack")
+    await send_message(alice, "hello", "m1")
+    second_ack, _ = await receive_until(alice, "ack")
+
+    assert (busy["code"], busy["client_msg_id"]) == ("busy", "m1")
+    assert 500 <= busy["retry_after_ms"] <= 1500
+    assert saved_while_busy == 0
+    assert ack["seq"] == second_ack["seq"] == 1
+    assert await database_sync_to_async(Message.objects.count)() == 1
+    await alice.disconnect()
 
 
 async def test_a_flooding_socket_is_throttled_without_hurting_the_partner():
