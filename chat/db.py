@@ -19,9 +19,11 @@ from django.db import close_old_connections, connections
 
 # Enough to keep Postgres busy on two cores without holding many idle connections per ASGI process.
 DATABASE_THREADS = 8
-# How often each chat database thread runs Django's connection check (close_old_connections, and with
-# CONN_HEALTH_CHECKS a SELECT 1 on the next use).
-CONNECTION_CHECK_SECONDS = 1.0
+# Django's connection check (close_old_connections, and with CONN_HEALTH_CHECKS a SELECT 1 on the next use) runs
+# before a call when the thread's connection has been idle this long (it may have been closed meanwhile), and at
+# least this often under steady use (CONN_MAX_AGE).
+CONNECTION_IDLE_SECONDS = 1.0
+CONNECTION_CHECK_SECONDS = 10.0
 _checks = threading.local()
 
 
@@ -92,23 +94,25 @@ atexit.register(_threads.shutdown, wait=False)
 
 
 class ChatDatabaseCall(DatabaseSyncToAsync):
-    """DatabaseSyncToAsync that checks its thread's connections at most once a second, and at once after an error.
+    """DatabaseSyncToAsync that checks its thread's connection when it has been idle, not around every call.
 
     Channels checks before and after every call; with health checks on, that made every chat message pay one
-    more round trip (a SELECT 1), about a sixth of the server's time under load. A connection that failed
-    (errors_occurred) is still checked, and closed if broken, before the next call; one past CONN_MAX_AGE is
-    closed within a second.
+    more round trip (a SELECT 1), about a sixth of the server's time under load. Here the check runs before a
+    call on a connection idle for CONNECTION_IDLE_SECONDS (one Postgres may have closed meanwhile), at least every
+    CONNECTION_CHECK_SECONDS, and after any call that hit a database error (a broken connection is closed then).
     """
 
     def thread_handler(self, loop, *args, **kwargs):
+        now = time.monotonic()
+        if now - getattr(_checks, "last_used", 0.0) > CONNECTION_IDLE_SECONDS or now >= getattr(_checks, "due", 0.0):
+            close_old_connections()
+            _checks.due = now + CONNECTION_CHECK_SECONDS
         try:
             return super(DatabaseSyncToAsync, self).thread_handler(loop, *args, **kwargs)
         finally:
-            now = time.monotonic()
-            failed = any(connection.errors_occurred for connection in connections.all(initialized_only=True))
-            if failed or now >= getattr(_checks, "due", 0.0):
+            if any(connection.errors_occurred for connection in connections.all(initialized_only=True)):
                 close_old_connections()
-                _checks.due = now + CONNECTION_CHECK_SECONDS
+            _checks.last_used = time.monotonic()
 
 
 def chat_database(fn: Callable) -> DatabaseSyncToAsync:

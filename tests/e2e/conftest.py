@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
+from chat.db import chat_database_close
 from competitions.models import new_signing_secret
 
 CHROMIUM = "/usr/bin/chromium"
@@ -138,7 +139,9 @@ def asgi_server(transactional_db, settings) -> Iterator[LiveServer]:
 
 def close_server_connections() -> None:
     """The server's worker threads keep their database connections open (CONN_MAX_AGE); on Postgres they would
-    block dropping the test database, so end them once the server has stopped."""
+    block dropping the test database, so end them once the server has stopped. The chat's database threads
+    outlive the server (they belong to the process): they are stopped first, closing their own connections."""
+    chat_database_close()
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
