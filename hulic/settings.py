@@ -237,6 +237,8 @@ CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
 # rather than queued: acks of accepted messages stay fast and clients resend (docs/chat-protocol.md).
 CHAT_BUSY_BACKLOG = env_int("CHAT_BUSY_BACKLOG", 100)
 CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
+# The ASGI process's garbage collector thresholds (gen0 allocations, gen1 and gen2 multipliers); see hulic/asgi.py.
+ASGI_GC_THRESHOLDS = tuple(int(n) for n in env_str("ASGI_GC_THRESHOLDS", "20000,50,100").split(","))
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
 
