@@ -60,7 +60,7 @@ async def test_a_broken_connection_is_closed_after_the_failing_call_and_the_next
 
 
 @pytest.mark.usefixtures("postgres_only")
-async def test_the_health_check_runs_about_once_a_second_not_around_every_call(one_thread, monkeypatch):
+async def test_back_to_back_calls_skip_the_health_check_that_channels_runs_around_every_call(one_thread, monkeypatch):
     checks = []
     real_is_usable = DatabaseWrapper.is_usable
 
