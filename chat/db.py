@@ -98,7 +98,7 @@ class ChatDatabaseCall(DatabaseSyncToAsync):
 
     Channels checks before and after every call; with health checks on, that made every chat message pay one
     more round trip (a SELECT 1), about a sixth of the server's time under load. Here the check runs before a
-    call on a connection idle for CONNECTION_IDLE_SECONDS (one Postgres may have closed meanwhile), at least every
+    call on a connection idle for CONNECTION_IDLE_SECONDS (Postgres may have closed it meanwhile), at least every
     CONNECTION_CHECK_SECONDS, and after any call that hit a database error (a broken connection is closed then).
     """
 

@@ -227,11 +227,11 @@ def table_specs(request: ExportRequest) -> dict[str, TableSpec]:
         read_columns=[Column(JUDGE_SIDE_A, pa.bool_(), ""), *judgment_columns],
         # Like messages, judgments get their context (and the judge's pseudonym) joined in Arrow.
         select_sql=(
-            f"SELECT j.conversation_id, (j.evaluator_id = c.evaluator_a_id), j.verdict, (j.verdict = j.partner_kind), "
-            f"j.confidence, {''.join(s + ', ' for s in rating_sql)}j.reason, j.message_count, "
-            f"{dialect.timestamp('j.created_at')} FROM {Judgment._meta.db_table} j "
-            f"JOIN {Conversation._meta.db_table} c ON c.id = j.conversation_id "
-            f"WHERE j.conversation_id IN (SELECT c.id {filter_sql}) ORDER BY j.conversation_id, j.id"
+            f"SELECT j.conversation_id, (j.evaluator_id = conv.evaluator_a_id), j.verdict, "
+            f"(j.verdict = j.partner_kind), j.confidence, {''.join(s + ', ' for s in rating_sql)}j.reason, "
+            f"j.message_count, {dialect.timestamp('j.created_at')} FROM {Judgment._meta.db_table} j "
+            f"JOIN (SELECT c.id, c.evaluator_a_id {filter_sql}) conv ON conv.id = j.conversation_id "
+            "ORDER BY j.conversation_id, j.id"
         ),
         params=[*rating_params, *filter_params],
     )
