@@ -59,6 +59,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_ints(name: str, default: tuple[int, ...], *, count: range) -> tuple[int, ...]:
+    """Comma-separated integers, as many as `count` allows."""
+    items = env_list(name, [str(n) for n in default])
+    try:
+        values = tuple(int(item) for item in items)
+    except ValueError:
+        values = ()
+    if len(values) not in count:
+        raise ImproperlyConfigured(
+            f"{name} must be {count.start} to {count.stop - 1} integers separated by commas, got {os.environ[name]!r}"
+        )
+    return values
+
+
 DEBUG = env_bool("DEBUG", default=False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
@@ -238,7 +252,7 @@ CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
 CHAT_BUSY_BACKLOG = env_int("CHAT_BUSY_BACKLOG", 100)
 CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
 # The ASGI process's garbage collector thresholds (gen0 allocations, gen1 and gen2 multipliers); see hulic/asgi.py.
-ASGI_GC_THRESHOLDS = tuple(int(n) for n in env_str("ASGI_GC_THRESHOLDS", "20000,50,100").split(","))
+ASGI_GC_THRESHOLDS = env_ints("ASGI_GC_THRESHOLDS", (20000, 50, 100), count=range(1, 4))
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
 

@@ -41,6 +41,18 @@ def test_a_malformed_boolean_is_a_clear_error():
     assert "DEBUG must be a boolean" in result.stderr
 
 
+@pytest.mark.parametrize("thresholds", ["20000,fifty", "", "1,2,3,4"])
+def test_malformed_collector_thresholds_are_a_clear_error(thresholds):
+    result = _import_settings(ASGI_GC_THRESHOLDS=thresholds)
+    assert result.returncode != 0
+    assert "ASGI_GC_THRESHOLDS must be 1 to 3 integers separated by commas" in result.stderr
+
+
+def test_collector_thresholds_from_the_environment():
+    result = _import_settings(ASGI_GC_THRESHOLDS="5000, 20")
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.django_db
 def test_healthz_reports_database_and_cache(client):
     response = client.get(reverse("healthz"))
