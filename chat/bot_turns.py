@@ -11,6 +11,7 @@ import time
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import DatabaseError
 
 from chat import services
 from chat.db import chat_database
@@ -20,6 +21,7 @@ from chat.pacing import PacingSettings, bot_reply_delay_seconds
 logger = logging.getLogger(__name__)
 
 TYPING_EVERY_SECONDS = 2.0
+CLAIM_RETRY_SECONDS = 0.5
 _running: set[asyncio.Task] = set()
 
 
@@ -47,11 +49,24 @@ async def bot_turns_wait_all() -> None:
         await asyncio.gather(*list(_running), return_exceptions=True)
 
 
+async def _claim(conversation_id: int) -> services.BotTurn | None:
+    """The turn claim, tried twice: after a database error (a lost connection, a failover) the evaluator would
+    otherwise wait for a reply that only their next message triggers. The claim is one transaction, so a failed
+    one claimed nothing and trying again is safe."""
+    claim = chat_database(services.bot_turn_claim)
+    try:
+        return await claim(conversation_id=conversation_id)
+    except DatabaseError:
+        logger.warning("claiming a bot turn failed in conversation %s; trying again", conversation_id, exc_info=True)
+        await asyncio.sleep(CLAIM_RETRY_SECONDS)
+        return await claim(conversation_id=conversation_id)
+
+
 async def bot_turns_run(conversation_id: int) -> None:
     """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
     while True:
         try:
-            turn = await chat_database(services.bot_turn_claim)(conversation_id=conversation_id)
+            turn = await _claim(conversation_id)
         except Exception:
             # Nothing was claimed (the claim is one transaction), so there is nothing to release; the next user
             # message or reconnect triggers the turn again.

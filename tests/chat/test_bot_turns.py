@@ -4,7 +4,9 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 
+from chat import bot_turns, services
 from chat.bot_turns import bot_turn_schedule, bot_turns_wait_all
 from chat.models import Conversation, Message
 from chat.selectors import unjudged_conversation_for
@@ -65,6 +67,28 @@ async def test_bot_that_speaks_first_starts_when_the_chat_opens(localbot):
     await bot_turns_wait_all()
     assert hello["your_turn_first"] is False
     assert (opening["from"], opening["text"], opening["seq"]) == ("partner", "hello there", 1)
+    await alice.disconnect()
+
+
+async def test_a_database_error_while_claiming_the_turn_is_retried_and_the_bot_still_answers(localbot, monkeypatch):
+    monkeypatch.setattr(bot_turns, "CLAIM_RETRY_SECONDS", 0.01)
+    real_claim = services.bot_turn_claim
+    failures = []
+
+    def claim_failing_once(**kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(services, "bot_turn_claim", claim_failing_once)
+    chat = await bot_chat(localbot.url("ok"), first_speaker="b")
+    alice, _ = await connect(chat.evaluator_a, chat)
+    opening, _ = await receive_until(alice, "message")
+    await bot_turns_wait_all()
+
+    assert failures == [1]
+    assert (opening["from"], opening["text"]) == ("partner", "hello there")
     await alice.disconnect()
 
 
