@@ -43,13 +43,13 @@ def test_a_malformed_boolean_is_a_clear_error():
 
 @pytest.mark.parametrize("thresholds", ["20000,fifty", "", "1,2,3,4"])
 def test_malformed_collector_thresholds_are_a_clear_error(thresholds):
-    result = _import_settings(ASGI_GC_THRESHOLDS=thresholds)
+    result = _import_settings(ASGI_GC_THRESHOLDS=thresholds, SECRET_KEY="x" * 50)
     assert result.returncode != 0
     assert "ASGI_GC_THRESHOLDS must be 1 to 3 integers separated by commas" in result.stderr
 
 
 def test_collector_thresholds_from_the_environment():
-    result = _import_settings(ASGI_GC_THRESHOLDS="5000, 20")
+    result = _import_settings(ASGI_GC_THRESHOLDS="5000, 20", SECRET_KEY="x" * 50)
     assert result.returncode == 0, result.stderr
 
 
