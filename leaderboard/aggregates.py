@@ -1,12 +1,10 @@
-"""The counting, done by the database: a few aggregate queries, each returning a few rows per bot.
+"""The counting, done by the database.
 
-On Postgres the judgments are read in two scans: one GROUP BY (bot, day) over the counted judgments carrying every
-count and sum the statistics need (each ratings object parsed once by jsonb_to_record), and one light GROUP BY
-evaluator with the exclusion flags. Everything else (per-bot totals, agreement, exclusion counts) is added up from
-those few thousand rows. Elsewhere (SQLite, the embedded default) portable ORM queries return rows of the same shape.
+On Postgres the counts come from the running tallies that triggers keep (leaderboard.tallies): a recompute reads a few
+thousand rows whatever the number of judgments. Elsewhere (SQLite, the embedded default) portable ORM queries over the
+judgments return rows of the same shape; tests check the two agree.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -18,8 +16,9 @@ from django.db.models.functions import Cast, TruncDate
 from chat.models import Conversation, Evaluator, Judgment, PartnerKind
 from competitions.models import BotCall, Competition
 
+from . import tallies
+
 HUMAN_VERDICT = Q(verdict=Judgment.Verdict.HUMAN)
-SAFE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def rating(key: str):
@@ -92,27 +91,20 @@ class JudgmentFigures:
 
 
 def judgment_figures(competition: Competition, exclusions: Exclusions, *, weighted: bool) -> JudgmentFigures:
-    """On Postgres two scans of the judgments; elsewhere (SQLite, or unusual criterion keys) the portable queries."""
-    keys = competition.criteria_keys
+    """From the tallies on Postgres; elsewhere from the portable queries. Weighting reads the judgments either way."""
     counted = counted_judgments(competition, exclusions)
     weights = weighted_per_partner(counted) if weighted else None
-    if connection.vendor == "postgresql" and all(SAFE_KEY.match(key) for key in keys):
-        daily_sums = _per_partner_and_day_postgres(competition, keys)
-        exclusion_totals, evaluator_rows = _per_evaluator_postgres(competition)
+    if tallies.tallies_kept():
         return JudgmentFigures(
-            exclusion_counts=exclusion_totals,
-            partner_rows=_partner_totals(daily_sums, keys),
-            daily_rows=[
-                {"bot_id": row["bot_id"], "day": row["day"], "n": row["n"], "human": row["human"]}
-                for row in daily_sums
-                if row["bot_id"] is not None
-            ],
-            evaluator_rows=evaluator_rows,
+            exclusion_counts=tallies.exclusion_counts(competition.pk),
+            partner_rows=tallies.per_partner(competition.pk, competition.criteria_keys),
+            daily_rows=tallies.per_bot_day(competition.pk),
+            evaluator_rows=tallies.per_evaluator(competition.pk),
             weights=weights,
         )
     return JudgmentFigures(
         exclusion_counts=exclusion_counts(competition, exclusions),
-        partner_rows=per_partner(counted, keys),
+        partner_rows=per_partner(counted, competition.criteria_keys),
         daily_rows=per_bot_day(counted),
         evaluator_rows=per_evaluator(valid_judgments(competition, exclusions)),
         weights=weights,
@@ -191,99 +183,10 @@ def weighted_per_partner(judgments: QuerySet[Judgment]) -> dict[int | None, tupl
         return {bot_id: (float(w or 0), float(w2 or 0), float(wh or 0)) for bot_id, w, w2, wh in cursor.fetchall()}
 
 
-# The Postgres scans.
-
-
-def _exclusion_params(competition: Competition) -> dict:
-    return {
-        "competition": competition.pk,
-        "min_turns": competition.min_turns_to_count,
-        "failed": Conversation.Status.BOT_FAILED,
-        "suspended": Evaluator.Status.SUSPENDED,
-        "human": Judgment.Verdict.HUMAN,
-    }
-
-
-FAILED_CHATS_SQL = (
-    f"SELECT id FROM {Conversation._meta.db_table} "  # noqa: S608
-    "WHERE competition_id = %(competition)s AND status = %(failed)s"
-)
-EXCLUDED_EVALUATORS_SQL = (
-    f"SELECT user_id FROM {Evaluator._meta.db_table} WHERE competition_id = %(competition)s "  # noqa: S608
-    "AND (status = %(suspended)s OR onboarding_passed_at IS NULL)"
-)
-
-
-def _per_partner_and_day_postgres(competition: Competition, keys: list[str]) -> list[dict]:
-    """Counted judgments per (bot, UTC day) with every sum; the keys are checked against SAFE_KEY before they are
-    written into the SQL as identifiers. A plain filtered GROUP BY, so Postgres runs it with parallel workers."""
-    record = ", ".join(f'"{key}" float8' for key in keys)
-    rating_sums = ", ".join(
-        f'COUNT(r."{key}") AS c{i}_n, SUM(r."{key}") AS c{i}_sum, SUM(r."{key}" * r."{key}") AS c{i}_sumsq'
-        for i, key in enumerate(keys)
-    )
-    sql = f"""
-        SELECT j.bot_id, (j.created_at AT TIME ZONE 'UTC')::date AS day, COUNT(*) AS n,
-            COUNT(*) FILTER (WHERE j.verdict = %(human)s) AS human, SUM(j.confidence) AS confidence_sum,
-            {rating_sums}
-        FROM {Judgment._meta.db_table} j CROSS JOIN LATERAL jsonb_to_record(j.ratings) AS r({record})
-        WHERE j.competition_id = %(competition)s AND j.message_count >= %(min_turns)s
-            AND j.conversation_id NOT IN ({FAILED_CHATS_SQL})
-            AND j.evaluator_id NOT IN ({EXCLUDED_EVALUATORS_SQL})
-        GROUP BY 1, 2
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _exclusion_params(competition))
-        columns = [column.name for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _partner_totals(daily_sums: list[dict], keys: list[str]) -> list[dict]:
-    summed = ["n", "human", "confidence_sum"]
-    for index in range(len(keys)):
-        summed += [f"c{index}_n", f"c{index}_sum", f"c{index}_sumsq"]
-    totals: dict[int | None, dict] = {}
-    for row in daily_sums:
-        total = totals.setdefault(row["bot_id"], {"bot_id": row["bot_id"], **dict.fromkeys(summed, 0)})
-        for column in summed:
-            total[column] += row[column] or 0
-    return list(totals.values())
-
-
-def _per_evaluator_postgres(competition: Competition) -> tuple[dict[str, int], list[dict]]:
-    """One light scan (no ratings): per evaluator, judgments by exclusion reason and correct verdicts.
-
-    Grouped by the plain column with the reasons as FILTER clauses, so Postgres estimates the groups well and
-    aggregates in parallel workers (grouping by the reason expressions made it a slower single-process plan).
-    """
-    valid = f"j.message_count >= %(min_turns)s AND j.conversation_id NOT IN ({FAILED_CHATS_SQL})"
-    sql = f"""
-        SELECT j.evaluator_id, COUNT(*),
-            COUNT(*) FILTER (WHERE j.message_count < %(min_turns)s),
-            COUNT(*) FILTER (WHERE j.message_count >= %(min_turns)s AND j.conversation_id IN ({FAILED_CHATS_SQL})),
-            COUNT(*) FILTER (WHERE j.verdict = j.partner_kind AND {valid}),
-            bool_or(j.evaluator_id IN ({EXCLUDED_EVALUATORS_SQL}))
-        FROM {Judgment._meta.db_table} j WHERE j.competition_id = %(competition)s
-        GROUP BY j.evaluator_id
-    """  # noqa: S608
-    totals = {"total": 0, "short": 0, "bot_failed": 0, "excluded_evaluator": 0}
-    rows = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _exclusion_params(competition))
-        for evaluator_id, total, short, bot_failed, correct, evaluator_excluded in cursor.fetchall():
-            n = total - short - bot_failed
-            totals["total"] += total
-            totals["short"] += short
-            totals["bot_failed"] += bot_failed
-            if evaluator_excluded:
-                totals["excluded_evaluator"] += n
-            if n:
-                rows.append({"evaluator_id": evaluator_id, "n": n, "correct": correct})
-    return totals, rows
-
-
 def chats_per_bot(competition: Competition) -> dict[int, tuple[int, int]]:
     """Per bot: finished chats (ended or bot failed) and bot-failed chats. Active chats are not counted yet."""
+    if tallies.tallies_kept():
+        return tallies.chats_per_bot(competition.pk)
     rows = (
         Conversation.objects.filter(competition_id=competition.pk, partner_kind=PartnerKind.BOT)
         .values("bot_id")
@@ -305,21 +208,10 @@ def _answered_turns(competition: Competition) -> QuerySet[BotCall]:
 
 
 def median_latency_per_bot(competition: Competition) -> dict[int, float]:
-    if connection.vendor == "postgresql":
-        return _median_latency_postgres(competition)
+    """On Postgres from the latency histograms (within 0.5%); elsewhere exact, from the answered turn calls."""
+    if tallies.tallies_kept():
+        return tallies.median_latency_per_bot(competition.pk)
     return _median_latency_portable(competition)
-
-
-def _median_latency_postgres(competition: Competition) -> dict[int, float]:
-    """Read presorted from the partial index botcall_answered_turn_latency (competitions.BotCall)."""
-    sql, params = _answered_turns(competition).values("bot_id", "latency_ms").order_by().query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT bot_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) "  # noqa: S608
-            f"FROM ({sql}) turns GROUP BY bot_id",
-            params,
-        )
-        return {bot_id: float(median) for bot_id, median in cursor.fetchall()}
 
 
 def _median_latency_portable(competition: Competition) -> dict[int, float]:

@@ -117,3 +117,119 @@ class EvaluatorScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.competition_id}: {self.accuracy:.2f}"
+
+
+# Running tallies, kept by database triggers (Postgres) in the same transaction as the rows they count, so a recompute
+# reads a few thousand rows instead of every judgment. `python manage.py leaderboard_tallies --rebuild` recounts them.
+# Foreign keys carry no database constraint: the triggers also remove the tallies of a deleted competition or bot.
+
+
+class JudgmentTally(models.Model):
+    """Judgments per partner (bot; empty = human partners), UTC day and state (counted or why not)."""
+
+    class State(models.TextChoices):
+        """The first reason a judgment does not count, if any. Internal: never shown, so not translated."""
+
+        COUNTED = "counted"
+        SHORT = "short"
+        BOT_FAILED = "bot_failed"
+        EXCLUDED_EVALUATOR = "excluded_evaluator"
+
+    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bot = models.ForeignKey(
+        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    day = models.DateField()
+    state = models.CharField(max_length=20, choices=State.choices)
+    judgments = models.IntegerField(default=0)
+    judged_human = models.IntegerField(default=0)
+    confidence_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competition", "bot", "day", "state"], name="judgmenttally_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competition_id}/{self.bot_id or 'humans'}/{self.day}/{self.state}: {self.judgments}"
+
+
+class RatingTally(models.Model):
+    """Counted ratings per partner and criterion: n, Σ and Σ² for the means and their intervals."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bot = models.ForeignKey(
+        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    criterion = models.CharField(max_length=100)
+    ratings = models.IntegerField(default=0)
+    total = models.FloatField(default=0)
+    total_sq = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competition", "bot", "criterion"], name="ratingtally_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competition_id}/{self.bot_id or 'humans'}/{self.criterion}: {self.ratings}"
+
+
+class EvaluatorTally(models.Model):
+    """One evaluator's judgments: all, too short, of bot-failed chats, and the valid ones with their correct verdicts.
+
+    The evaluator's own standing is not applied here: accuracy is shown for excluded evaluators too.
+    """
+
+    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    judgments = models.IntegerField(default=0)
+    short = models.IntegerField(default=0)
+    bot_failed = models.IntegerField(default=0)
+    valid = models.IntegerField(default=0)
+    correct = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["competition", "user"], name="evaluatortally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.competition_id}/{self.user_id}: {self.judgments}"
+
+
+class ChatTally(models.Model):
+    """A bot's finished chats (ended or bot failed) and bot-failed chats."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    finished = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot"], name="chattally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}: {self.finished} finished, {self.failed} failed"
+
+
+class LatencyTally(models.Model):
+    """A histogram of a bot's answered turn latencies, in buckets 1% wide, for the median without reading every call.
+
+    Bucket b holds latencies l with floor(100 · ln(1 + l)) = b; its midpoint is within 0.5% of every value in it.
+    """
+
+    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bucket = models.IntegerField()
+    calls = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bot", "bucket"], name="latencytally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}/{self.bucket}: {self.calls}"

@@ -1,8 +1,5 @@
 """competition_recompute: known judgments in, known figures out."""
 
-import re
-from unittest import mock
-
 import krippendorff
 import numpy as np
 import pytest
@@ -84,7 +81,7 @@ def test_mean_confidence_and_median_latency(scenario):
 
     alice = BotScore.objects.get(bot=scenario.alice)
     assert alice.mean_confidence == pytest.approx(4.0)
-    assert alice.median_latency_ms == pytest.approx(250.0)
+    assert alice.median_latency_ms == pytest.approx(250.0, rel=0.005)  # Postgres: from the histogram
     assert BotScore.objects.get(bot=scenario.bob).median_latency_ms is None
 
 
@@ -216,33 +213,14 @@ def test_a_suspension_removes_the_evaluators_judgments_on_the_next_run(scenario)
     assert snapshot.excluded_evaluator_judgments == 2 + 15
 
 
-def test_postgres_scans_agree_with_the_portable_queries(scenario):
+def test_median_latency_from_the_histogram_is_within_half_a_percent_of_the_exact_median(scenario):
     if connection.vendor != "postgresql":
-        pytest.skip("the raw scans are Postgres-only; SQLite always runs the portable queries")
-    competition = scenario.competition
-    exclusions = aggregates.Exclusions.for_competition(competition)
-
-    fast = aggregates.judgment_figures(competition, exclusions, weighted=True)
-    with mock.patch.object(aggregates, "SAFE_KEY", re.compile(r"^$")):
-        portable = aggregates.judgment_figures(competition, exclusions, weighted=True)
-
-    assert fast.exclusion_counts == portable.exclusion_counts
-    assert sorted(fast.evaluator_rows, key=str) == sorted(portable.evaluator_rows, key=str)
-    assert sorted(fast.daily_rows, key=str) == sorted(portable.daily_rows, key=str)
-    by_bot = {row["bot_id"]: row for row in portable.partner_rows}
-    assert len(fast.partner_rows) == len(by_bot) == 4
-    for row in fast.partner_rows:
-        assert row == pytest.approx(by_bot[row["bot_id"]])
-    assert fast.weights == portable.weights
-
-
-def test_median_latency_agrees_between_postgres_and_the_portable_query(scenario):
-    if connection.vendor != "postgresql":
-        pytest.skip("percentile_cont is Postgres-only")
+        pytest.skip("the latency histograms are kept by Postgres triggers")
     for latency in [50.0, 75.0, 1000.0]:
         BotCall.objects.create(bot=scenario.bob, purpose=BotCall.Purpose.TURN, ok=True, latency_ms=latency)
 
-    fast = aggregates.median_latency_per_bot(scenario.competition)
+    from_histogram = aggregates.median_latency_per_bot(scenario.competition)
 
-    assert fast == aggregates._median_latency_portable(scenario.competition)
-    assert fast == {scenario.alice.pk: 250.0, scenario.bob.pk: 75.0}
+    exact = aggregates._median_latency_portable(scenario.competition)
+    assert exact == {scenario.alice.pk: 250.0, scenario.bob.pk: 75.0}
+    assert from_histogram == {bot_id: pytest.approx(median, rel=0.005) for bot_id, median in exact.items()}

@@ -1,0 +1,181 @@
+"""The running tallies (Postgres triggers) always equal a recount and the portable queries, whatever changed."""
+
+import io
+import threading
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from chat.models import Conversation, Evaluator, Judgment
+from competitions.models import BotCall
+from leaderboard import aggregates, tallies
+from leaderboard.models import ChatTally, EvaluatorTally, JudgmentTally, LatencyTally, RatingTally
+from tests.factories import BotFactory, EvaluatorFactory, UserFactory
+
+from .conftest import judge_bot
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are kept by Postgres triggers"),
+]
+
+TALLIES = [JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally]
+
+
+def assert_tallies_equal_a_recount(competition_id: int) -> None:
+    assert tallies.tallies_drift(competition_id=competition_id) == set()
+
+
+def assert_tallies_agree_with_the_portable_queries(competition) -> None:
+    exclusions = aggregates.Exclusions.for_competition(competition)
+    from_tallies = aggregates.judgment_figures(competition, exclusions, weighted=False)
+    chats = aggregates.chats_per_bot(competition)
+    with mock.patch.object(tallies, "tallies_kept", return_value=False):
+        portable = aggregates.judgment_figures(competition, exclusions, weighted=False)
+        portable_chats = aggregates.chats_per_bot(competition)
+
+    assert from_tallies.exclusion_counts == portable.exclusion_counts
+    assert sorted(from_tallies.evaluator_rows, key=str) == sorted(portable.evaluator_rows, key=str)
+    assert sorted(from_tallies.daily_rows, key=str) == sorted(portable.daily_rows, key=str)
+    by_partner = {row["bot_id"]: row for row in portable.partner_rows}
+    assert {row["bot_id"] for row in from_tallies.partner_rows} == set(by_partner)
+    for row in from_tallies.partner_rows:
+        assert row == pytest.approx(by_partner[row["bot_id"]])
+    assert chats == portable_chats
+
+
+def test_the_tallies_agree_with_the_portable_queries(scenario):
+    assert_tallies_agree_with_the_portable_queries(scenario.competition)
+    assert_tallies_equal_a_recount(scenario.competition.pk)
+
+
+def test_every_kind_of_change_keeps_the_tallies_equal_to_a_recount(scenario):
+    competition = scenario.competition
+    judge = scenario.evaluators[0]
+    evaluators = Evaluator.objects.filter(competition=competition)
+    first_of_alice = Judgment.objects.filter(bot=scenario.alice).order_by("pk")
+    first_of_eliza = Judgment.objects.filter(bot=scenario.eliza).order_by("pk")
+    changes = [
+        lambda: evaluators.filter(user=judge).update(status=Evaluator.Status.SUSPENDED),
+        lambda: evaluators.filter(user=scenario.suspended).update(status=Evaluator.Status.ACTIVE),
+        lambda: evaluators.filter(user=scenario.not_onboarded).update(onboarding_passed_at=timezone.now()),
+        lambda: evaluators.filter(user=judge).delete(),
+        lambda: Conversation.objects.filter(pk=first_of_alice[0].conversation_id).update(
+            status=Conversation.Status.BOT_FAILED
+        ),
+        lambda: Conversation.objects.filter(bot=scenario.bob, status=Conversation.Status.BOT_FAILED).update(
+            status=Conversation.Status.ENDED
+        ),
+        lambda: type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=9),
+        lambda: Judgment.objects.filter(pk=first_of_eliza[0].pk).update(
+            ratings=dict.fromkeys(competition.criteria_keys, 1), verdict=Judgment.Verdict.BOT, message_count=20
+        ),
+        lambda: Judgment.objects.filter(pk__in=[j.pk for j in Judgment.objects.filter(bot=scenario.bob)[:3]]).delete(),
+        lambda: BotCall.objects.filter(bot=scenario.alice, latency_ms=100.0).delete(),
+        lambda: judge_bot(bot=scenario.eliza, evaluator=scenario.evaluators[1], verdict=Judgment.Verdict.HUMAN),
+    ]
+    for change in changes:
+        change()
+        competition.refresh_from_db()
+        assert_tallies_equal_a_recount(competition.pk)
+        assert_tallies_agree_with_the_portable_queries(competition)
+
+
+def test_a_bulk_insert_is_counted_in_one_pass(competition, bot):
+    user = UserFactory()
+    EvaluatorFactory(competition=competition, user=user)
+    conversations = [judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN).conversation for _ in range(3)]
+    Judgment.objects.all().delete()
+    assert JudgmentTally.objects.get(bot=bot, state=JudgmentTally.State.COUNTED).judgments == 0
+
+    Judgment.objects.bulk_create(
+        [
+            Judgment(
+                conversation=conversation,
+                evaluator=user,
+                competition=competition,
+                bot=bot,
+                partner_kind="bot",
+                verdict="human",
+                confidence=4,
+                ratings=dict.fromkeys(competition.criteria_keys, 4),
+                reason="r",
+                message_count=8,
+            )
+            for conversation in conversations
+        ]
+    )
+
+    assert JudgmentTally.objects.get(bot=bot, state=JudgmentTally.State.COUNTED).judgments == 3
+    assert EvaluatorTally.objects.get(user=user).correct == 0  # judged a bot human
+    assert_tallies_equal_a_recount(competition.pk)
+
+
+def test_deleting_a_competition_or_a_bot_removes_their_tallies(scenario):
+    spare = BotFactory(competition=scenario.competition, name="spare")
+    BotCall.objects.create(bot=spare, purpose=BotCall.Purpose.TURN, ok=True, latency_ms=10.0)
+    spare_id = spare.pk
+    assert LatencyTally.objects.filter(bot_id=spare_id).exists()
+
+    spare.delete()
+    assert not LatencyTally.objects.filter(bot_id=spare_id).exists()
+
+    competition_id = scenario.competition.pk
+    Judgment.objects.filter(competition_id=competition_id).delete()
+    Conversation.objects.filter(competition_id=competition_id).delete()
+    scenario.competition.delete()
+    assert not any(model.objects.filter(competition_id=competition_id).exists() for model in TALLIES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_suspension_committed_while_a_judgment_is_being_saved_moves_that_judgment_too(competition, bot):
+    """The judgment's trigger locks the evaluator row it reads: the suspension waits for it, then moves it."""
+    user = UserFactory()
+    EvaluatorFactory(competition=competition, user=user)
+    judged = threading.Event()
+    suspended = threading.Event()
+
+    def judge_and_hold():
+        try:
+            with transaction.atomic():
+                judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN)
+                judged.set()
+                suspended.wait(timeout=1)  # the suspension is blocked meanwhile: it cannot set this
+        finally:
+            connections.close_all()
+
+    def suspend():
+        judged.wait(timeout=10)
+        try:
+            Evaluator.objects.filter(user=user).update(status=Evaluator.Status.SUSPENDED)
+            suspended.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=judge_and_hold), threading.Thread(target=suspend)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    tally = JudgmentTally.objects.get(bot=bot, judgments__gt=0)
+    assert tally.state == JudgmentTally.State.EXCLUDED_EVALUATOR
+    assert_tallies_equal_a_recount(competition.pk)
+
+
+def test_the_command_finds_drift_and_recounts(scenario):
+    slug = scenario.competition.slug
+    call_command("leaderboard_tallies", stdout=(out := io.StringIO()))
+    assert f"{slug}: ok" in out.getvalue()
+
+    alice_counted = JudgmentTally.objects.filter(bot=scenario.alice, state=JudgmentTally.State.COUNTED)
+    alice_counted.update(judgments=F("judgments") + 1)
+    with pytest.raises(CommandError, match=f"differ from a recount in {slug}"):
+        call_command("leaderboard_tallies", stdout=io.StringIO())
+
+    call_command("leaderboard_tallies", "--competition", slug, "--rebuild", stdout=io.StringIO())
+    assert_tallies_equal_a_recount(scenario.competition.pk)
