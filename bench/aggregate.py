@@ -182,6 +182,8 @@ def fill() -> None:
             "TRUNCATE chat_judgment, chat_message, chat_conversation, chat_evaluator, competitions_bot, "
             "competitions_team, competitions_competition, auth_user RESTART IDENTITY CASCADE"
         )
+        # TRUNCATE fires no delete triggers: the tallies go with the rows they count.
+        cursor.execute(f"TRUNCATE {', '.join(model._meta.db_table for model in tally_models())}")
     competition = Competition.objects.create(
         slug=SLUG,
         title="Aggregation benchmark",
@@ -307,10 +309,11 @@ def fill_bot_calls() -> None:
 
     from chat.models import Conversation, Message
     from competitions.models import BotCall
+    from leaderboard.models import LatencyTally
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {BotCall._meta.db_table}")
+        cursor.execute(f"TRUNCATE {BotCall._meta.db_table}, {LatencyTally._meta.db_table}")
         cursor.execute(
             f"INSERT INTO {BotCall._meta.db_table} "
             "(bot_id, purpose, ok, latency_ms, status_code, failure_kind, detail, created_at) "
@@ -321,6 +324,12 @@ def fill_bot_calls() -> None:
         )
         cursor.execute(f"VACUUM ANALYZE {BotCall._meta.db_table}")
     print(f"filled {BOT_CHATS:,} bot turn calls in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def tally_models() -> list:
+    from leaderboard.models import ChatTally, EvaluatorTally, JudgmentTally, LatencyTally, RatingTally
+
+    return [JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally]
 
 
 def has_bot_calls() -> bool:
@@ -349,6 +358,13 @@ def raw(sql: str, params: list) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def execute(sql: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
 
 
 COUNTED = (
@@ -395,19 +411,112 @@ def raw_group_by(competition) -> list:
 
 
 def breakdown(competition) -> list[tuple[str, float]]:
-    from leaderboard import aggregates
+    from leaderboard import aggregates, tallies
 
     exclusions = aggregates.Exclusions.for_competition(competition)
     counted = aggregates.counted_judgments(competition, exclusions)
     keys = competition.criteria_keys
     steps = [
-        ("judgments per bot and day", lambda: aggregates._per_partner_and_day_postgres(competition, keys)),
-        ("judgments per evaluator", lambda: aggregates._per_evaluator_postgres(competition)),
-        ("chats per bot", lambda: aggregates.chats_per_bot(competition)),
-        ("median latency (BotCall)", lambda: aggregates.median_latency_per_bot(competition)),
+        ("exclusion counts (tallies)", lambda: tallies.exclusion_counts(competition.pk)),
+        ("per bot and criterion (tallies)", lambda: tallies.per_partner(competition.pk, keys)),
+        ("per bot and day (tallies)", lambda: tallies.per_bot_day(competition.pk)),
+        ("per evaluator (tallies)", lambda: tallies.per_evaluator(competition.pk)),
+        ("chats per bot (tallies)", lambda: aggregates.chats_per_bot(competition)),
+        ("median latency (histograms)", lambda: aggregates.median_latency_per_bot(competition)),
         ("  + accuracy weighting (option)", lambda: aggregates.weighted_per_partner(counted)),
     ]
     return [(name, timed(step, runs=1)[0]) for name, step in steps]
+
+
+def check_latency_medians(competition) -> float:
+    """The largest relative gap between the histogram medians and percentile_cont over every answered turn."""
+    from leaderboard import aggregates
+
+    exact = dict(
+        raw(
+            "SELECT bot_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) FROM competitions_botcall "
+            "WHERE purpose = 'turn' AND ok AND latency_ms IS NOT NULL GROUP BY bot_id",
+            [],
+        )
+    )
+    estimated = aggregates.median_latency_per_bot(competition)
+    assert set(exact) == set(estimated)
+    return max(abs(estimated[bot] - exact[bot]) / exact[bot] for bot in exact)
+
+
+def second_judgments(competition, count: int, *, skip: int = 0) -> list[tuple]:
+    """(conversation, bot, evaluator) for new judgments of ended bot chats, by a second judge (the first one has
+    judged; one judgment per evaluator and chat)."""
+    from chat.models import Conversation
+
+    chats = Conversation.objects.filter(competition=competition, partner_kind="bot", status="ended").order_by("pk")
+    return [
+        (conversation_id, bot_id, judge % EVALUATORS + 1)
+        for conversation_id, bot_id, judge in chats.values_list("id", "bot_id", "evaluator_a_id")[skip : skip + count]
+    ]
+
+
+def save_judgment(competition, conversation_id: int, bot_id: int, evaluator_id: int) -> int:
+    from django.db import transaction
+
+    from chat.models import Judgment
+
+    with transaction.atomic():
+        return Judgment.objects.create(
+            conversation_id=conversation_id,
+            evaluator_id=evaluator_id,
+            competition=competition,
+            bot_id=bot_id,
+            partner_kind="bot",
+            verdict="human",
+            confidence=3,
+            ratings=dict.fromkeys(CRITERIA, 3),
+            reason="-",
+            message_count=10,
+        ).pk
+
+
+def write_cost(competition, samples: int = 200) -> dict[str, tuple[float, float]]:
+    """p50 and p99 (ms) of saving one judgment in its own transaction, with the tally triggers and without them."""
+    from chat.models import Judgment
+
+    results = {}
+    for label, toggle in [("with tally triggers", None), ("triggers disabled", "USER")]:
+        if toggle:
+            execute(f"ALTER TABLE chat_judgment DISABLE TRIGGER {toggle}")
+        durations, created = [], []
+        try:
+            for judgment in second_judgments(competition, samples):
+                started = time.perf_counter()
+                created.append(save_judgment(competition, *judgment))
+                durations.append((time.perf_counter() - started) * 1000)
+        finally:
+            Judgment.objects.filter(pk__in=created).delete()
+            if toggle:
+                execute(f"ALTER TABLE chat_judgment ENABLE TRIGGER {toggle}")
+        durations.sort()
+        results[label] = (statistics.median(durations), durations[int(len(durations) * 0.99) - 1])
+    return results
+
+
+def recompute_after_bursts(competition, bursts: int = RUNS, size: int = 100) -> float:
+    """Median recompute after each burst of `size` new judgments: what the debounced task does in a live competition
+    (the repeated recomputes above find nothing changed to write)."""
+    from chat.models import Judgment
+    from leaderboard import services
+
+    durations, created = [], []
+    try:
+        for burst in range(bursts):
+            for judgment in second_judgments(competition, size, skip=burst * size):
+                created.append(save_judgment(competition, *judgment))
+            started = time.perf_counter()
+            services.competition_recompute(competition_id=competition.pk)
+            durations.append(time.perf_counter() - started)
+    finally:
+        Judgment.objects.filter(pk__in=created).delete()
+        services.competition_recompute(competition_id=competition.pk)
+    return statistics.median(durations)
 
 
 def page_latencies(competition) -> dict[str, tuple[float, float, float]]:
@@ -494,7 +603,16 @@ def main() -> None:
             assert stored[row[0]].judgments == row[1] and stored[row[0]].judged_human == row[2], row
     steps = breakdown(competition)
     sql_seconds = sum(seconds for name, seconds in steps if not name.startswith("  +"))
-    ratio = recompute_seconds / raw_seconds
+    from leaderboard import tallies
+
+    started = time.perf_counter()
+    tallies.tallies_rebuild(competition_id=competition.pk)
+    rebuild_seconds = time.perf_counter() - started
+    latency_gap = check_latency_medians(competition)
+    writes = write_cost(competition)
+    burst_seconds = recompute_after_bursts(competition)
+    judged = max(recompute_seconds, burst_seconds)  # the goals are judged on the slower of the two
+    ratio = judged / counts_seconds
 
     print()
     print(
@@ -516,6 +634,10 @@ def main() -> None:
         ("raw counts-only GROUP BY", counts_seconds),
     ]:
         print(f"ratio recompute / {label + ':':<51} {recompute_seconds / floor:.2f}x")
+    print(
+        "the stored per-bot counts equal the raw GROUP BY's; histogram medians are within "
+        f"{latency_gap * 100:.2f}% of percentile_cont over every answered turn"
+    )
     print("breakdown (one run each):")
     for name, seconds in steps:
         print(f"  {name:<32} {seconds * 1000:8.1f} ms")
@@ -526,13 +648,21 @@ def main() -> None:
         f"{best['arrow'] * 1000:.1f} ms), recompute {best['full'] * 1000:.1f} ms (ratio "
         f"{best['full'] / best['raw']:.2f}x), weighted {best['weighted'] * 1000:.1f} ms"
     )
+    print(f"recompute after each burst of 100 new judgments (median of {RUNS}): {burst_seconds * 1000:.1f} ms")
+    print(f"recount of the tallies from every row (after a bulk load, or to verify): {rebuild_seconds * 1000:.0f} ms")
+    print("saving one judgment (200, each in its own transaction):")
+    for label, (p50, p99) in writes.items():
+        print(f"  {label:<22} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
     print(f"during the timings: {after_recompute}")
-    print(f"goal recompute < 2 s in all: {'met' if recompute_seconds < 2 else 'NOT met'}")
-    print(f"goal recompute within 1.5x of the raw GROUP BY with the same sums: {'met' if ratio <= 1.5 else 'NOT met'}")
-    freshness = services.RECOMPUTE_DEBOUNCE_SECONDS + recompute_seconds
+    print(f"goal recompute < 2 s in all: {'met' if judged < 2 else 'NOT met'} ({judged * 1000:.0f} ms)")
+    print(
+        "goal recompute within 1.5x of the raw GROUP BY (counts only, the lowest floor): "
+        f"{ratio:.2f}x, {'met' if ratio <= 1.5 else 'NOT met'}"
+    )
+    freshness = services.RECOMPUTE_DEBOUNCE_SECONDS + judged
     print(
         f"freshness after a judgment: debounce {services.RECOMPUTE_DEBOUNCE_SECONDS} s + recompute "
-        f"{recompute_seconds:.2f} s = {freshness:.1f} s (safety net: every {settings.LEADERBOARD_SAFETY_NET_SECONDS} s)"
+        f"{judged:.2f} s = {freshness:.1f} s (safety net: every {settings.LEADERBOARD_SAFETY_NET_SECONDS} s)"
     )
     print(f"page latencies ({PAGE_GETS} GETs each after a first one, Django test Client, {BOTS} bots):")
     latencies = page_latencies(competition)
