@@ -461,7 +461,8 @@ def median_latency_per_bot(competition_id: int) -> dict[int, float]:
     sql = f"""
         SELECT bot_id, MIN(bucket) FILTER (WHERE below >= (n + 1) / 2), MIN(bucket) FILTER (WHERE below >= n / 2 + 1)
         FROM (
-            SELECT bot_id, bucket, SUM(calls) OVER (PARTITION BY bot_id ORDER BY bucket) AS below,
+            SELECT bot_id, bucket,
+                SUM(calls) OVER (PARTITION BY bot_id ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS below,
                 SUM(calls) OVER (PARTITION BY bot_id) AS n
             FROM {LATENCY_TALLY} WHERE competition_id = %s AND calls > 0
         ) histogram
