@@ -11,8 +11,9 @@ thousand tally rows, in the same transaction as the change, so nothing a crashed
 - answered bot turns (`BotCall`), into 1%-wide latency buckets for the median.
 
 Each judgment is in one state, its first reason not to count: short, bot_failed, excluded_evaluator, or counted.
-The state depends on rows other than the judgment, so the judgment triggers lock the evaluator and competition rows
-they read (FOR SHARE): a suspension committed meanwhile waits, then moves the new judgment too.
+The state depends on rows other than the judgment, so the judgment triggers lock the evaluator rows they read (FOR
+SHARE): a suspension committed meanwhile waits, then moves the new judgment too. A min_turns change locks the
+judgments table while it recounts.
 
 On other databases (SQLite, the embedded default) there are no tallies: the leaderboard runs its portable queries.
 `tallies_rebuild` recounts from the rows (the management command `leaderboard_tallies`); tests check that the
@@ -135,10 +136,10 @@ def _judgment_upserts(changes: str) -> str:
 
 
 def _lock_standing(rows: str) -> str:
-    """Lock the competitions and evaluator rows the judgments' state is read from, so a concurrent change waits."""
+    """Lock the evaluator rows the judgments' state is read from, so a concurrent suspension waits for this
+    transaction and then moves these judgments too. (A min_turns change locks the judgments table instead, so that
+    saving a judgment need not lock its competition's one row.)"""
     return f"""
-        PERFORM 1 FROM {COMPETITION} comp WHERE comp.id IN (SELECT competition_id FROM {rows})
-            ORDER BY comp.id FOR SHARE;
         PERFORM 1 FROM {EVALUATOR} ev
             WHERE (ev.competition_id, ev.user_id) IN (SELECT competition_id, evaluator_id FROM {rows})
             ORDER BY ev.id FOR SHARE;
@@ -305,7 +306,9 @@ INSTALL = "\n".join(
         _function("leaderboard_bot_calls_deleted", _latency_upsert("old_rows", "-1")),
         _function(
             "leaderboard_min_turns_changed",
-            _judgments_rebuild("NEW.id"),
+            # Waits for judgments being saved and holds new ones until the recount commits: it sees them all, and
+            # they see the new minimum.
+            f"LOCK TABLE {JUDGMENT} IN SHARE MODE;" + _judgments_rebuild("NEW.id"),
         ),
         _function(
             "leaderboard_competition_deleted",

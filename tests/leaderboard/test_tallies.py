@@ -179,3 +179,38 @@ def test_the_command_finds_drift_and_recounts(scenario):
 
     call_command("leaderboard_tallies", "--competition", slug, "--rebuild", stdout=io.StringIO())
     assert_tallies_equal_a_recount(scenario.competition.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_min_turns_change_committed_while_a_judgment_is_being_saved_counts_it_with_the_new_minimum(competition, bot):
+    """The recount locks the judgments table: it waits for the judgment's transaction, then counts it too."""
+    user = UserFactory()
+    EvaluatorFactory(competition=competition, user=user)
+    judged = threading.Event()
+    changed = threading.Event()
+
+    def judge_and_hold():
+        try:
+            with transaction.atomic():
+                judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN, message_count=5)
+                judged.set()
+                changed.wait(timeout=1)  # the change is blocked meanwhile: it cannot set this
+        finally:
+            connections.close_all()
+
+    def raise_the_minimum():
+        judged.wait(timeout=10)
+        try:
+            type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=6)
+            changed.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=judge_and_hold), threading.Thread(target=raise_the_minimum)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert JudgmentTally.objects.get(bot=bot, judgments__gt=0).state == JudgmentTally.State.SHORT
+    assert_tallies_equal_a_recount(competition.pk)
