@@ -121,7 +121,8 @@ class EvaluatorScore(models.Model):
 
 # Running tallies, kept by database triggers (Postgres) in the same transaction as the rows they count, so a recompute
 # reads a few thousand rows instead of every judgment. `python manage.py leaderboard_tallies --rebuild` recounts them.
-# Foreign keys carry no database constraint: the triggers also remove the tallies of a deleted competition or bot.
+# Foreign keys carry no database constraint (the triggers remove the tallies of a deleted competition or bot) and
+# no index of their own beyond the unique keys: every index is one more write on each judgment saved.
 
 
 class JudgmentTally(models.Model):
@@ -135,9 +136,11 @@ class JudgmentTally(models.Model):
         BOT_FAILED = "bot_failed"
         EXCLUDED_EVALUATOR = "excluded_evaluator"
 
-    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    competition = models.ForeignKey(
+        Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     bot = models.ForeignKey(
-        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     day = models.DateField()
     state = models.CharField(max_length=20, choices=State.choices)
@@ -159,9 +162,11 @@ class JudgmentTally(models.Model):
 class RatingTally(models.Model):
     """Counted ratings per partner and criterion: n, Σ and Σ² for the means and their intervals."""
 
-    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    competition = models.ForeignKey(
+        Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     bot = models.ForeignKey(
-        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     criterion = models.CharField(max_length=100)
     ratings = models.IntegerField(default=0)
@@ -185,9 +190,11 @@ class EvaluatorTally(models.Model):
     The evaluator's own standing is not applied here: accuracy is shown for excluded evaluators too.
     """
 
-    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    competition = models.ForeignKey(
+        Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     judgments = models.IntegerField(default=0)
     short = models.IntegerField(default=0)
@@ -205,8 +212,10 @@ class EvaluatorTally(models.Model):
 class ChatTally(models.Model):
     """A bot's finished chats (ended or bot failed) and bot-failed chats."""
 
-    competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    competition = models.ForeignKey(
+        Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     finished = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)
 
@@ -224,7 +233,7 @@ class LatencyTally(models.Model):
     """
 
     competition = models.ForeignKey(Competition, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    bot = models.ForeignKey(Bot, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     bucket = models.IntegerField()
     calls = models.IntegerField(default=0)
 

@@ -12,6 +12,9 @@ def install_tallies(apps, schema_editor):
         return
     schema_editor.execute(tallies.UNINSTALL)
     schema_editor.execute(tallies.INSTALL)
+    for model in ("judgmenttally", "ratingtally", "evaluatortally", "chattally", "latencytally"):
+        # Room on each page for the next versions of its rows: their updates stay on the page (HOT) and write no index.
+        schema_editor.execute(f"ALTER TABLE leaderboard_{model} SET (fillfactor = 50)")
     for competition_id in apps.get_model("competitions", "Competition").objects.values_list("id", flat=True):
         schema_editor.execute("SELECT leaderboard_tallies_rebuild(%s)", [competition_id])
 
