@@ -423,7 +423,7 @@ def breakdown(competition) -> list[tuple[str, float]]:
         ("per evaluator (tallies)", lambda: tallies.per_evaluator(competition.pk)),
         ("chats per bot (tallies)", lambda: aggregates.chats_per_bot(competition)),
         ("median latency (histograms)", lambda: aggregates.median_latency_per_bot(competition)),
-        ("  + accuracy weighting (option)", lambda: aggregates.weighted_per_partner(counted)),
+        ("  + accuracy weighting (option)", lambda: tallies.weighted_per_partner(competition.pk, counted)),
     ]
     return [(name, timed(step, runs=1)[0]) for name, step in steps]
 

@@ -93,21 +93,20 @@ class JudgmentFigures:
 def judgment_figures(competition: Competition, exclusions: Exclusions, *, weighted: bool) -> JudgmentFigures:
     """From the tallies on Postgres; elsewhere from the portable queries. Weighting reads the judgments either way."""
     counted = counted_judgments(competition, exclusions)
-    weights = weighted_per_partner(counted) if weighted else None
     if tallies.tallies_kept():
         return JudgmentFigures(
             exclusion_counts=tallies.exclusion_counts(competition.pk),
             partner_rows=tallies.per_partner(competition.pk, competition.criteria_keys),
             daily_rows=tallies.per_bot_day(competition.pk),
             evaluator_rows=tallies.per_evaluator(competition.pk),
-            weights=weights,
+            weights=tallies.weighted_per_partner(competition.pk, counted) if weighted else None,
         )
     return JudgmentFigures(
         exclusion_counts=exclusion_counts(competition, exclusions),
         partner_rows=per_partner(counted, competition.criteria_keys),
         daily_rows=per_bot_day(counted),
         evaluator_rows=per_evaluator(valid_judgments(competition, exclusions)),
-        weights=weights,
+        weights=weighted_per_partner(counted) if weighted else None,
     )
 
 

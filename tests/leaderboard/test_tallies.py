@@ -32,10 +32,10 @@ def assert_tallies_equal_a_recount(competition_id: int) -> None:
 
 def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     exclusions = aggregates.Exclusions.for_competition(competition)
-    from_tallies = aggregates.judgment_figures(competition, exclusions, weighted=False)
+    from_tallies = aggregates.judgment_figures(competition, exclusions, weighted=True)
     chats = aggregates.chats_per_bot(competition)
     with mock.patch.object(tallies, "tallies_kept", return_value=False):
-        portable = aggregates.judgment_figures(competition, exclusions, weighted=False)
+        portable = aggregates.judgment_figures(competition, exclusions, weighted=True)
         portable_chats = aggregates.chats_per_bot(competition)
 
     assert from_tallies.exclusion_counts == portable.exclusion_counts
@@ -46,6 +46,9 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     for row in from_tallies.partner_rows:
         assert row == pytest.approx(by_partner[row["bot_id"]])
     assert chats == portable_chats
+    assert from_tallies.weights.keys() == portable.weights.keys()
+    for partner, sums in from_tallies.weights.items():
+        assert sums == pytest.approx(portable.weights[partner])
 
 
 def test_the_tallies_agree_with_the_portable_queries(scenario):
