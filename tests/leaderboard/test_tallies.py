@@ -134,36 +134,47 @@ def test_deleting_a_competition_or_a_bot_removes_their_tallies(scenario):
     assert not any(model.objects.filter(competition_id=competition_id).exists() for model in TALLIES)
 
 
+def judge_while(change, *, bot, user, message_count: int = 8) -> None:
+    """Save a judgment in a transaction held open while `change` runs on a second connection, then commit it.
+
+    The change is expected to wait for the judgment's transaction; if it does not, it finishes first and the
+    judgment commits after it.
+    """
+    judged, changed = threading.Event(), threading.Event()
+
+    def judge_and_hold():
+        try:
+            with transaction.atomic():
+                judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN, message_count=message_count)
+                judged.set()
+                changed.wait(timeout=1)
+        finally:
+            connections.close_all()
+
+    def make_the_change():
+        judged.wait(timeout=10)
+        try:
+            change()
+            changed.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=judge_and_hold), threading.Thread(target=make_the_change)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_suspension_committed_while_a_judgment_is_being_saved_moves_that_judgment_too(competition, bot):
     """The judgment's trigger locks the evaluator row it reads: the suspension waits for it, then moves it."""
     user = UserFactory()
     EvaluatorFactory(competition=competition, user=user)
-    judged = threading.Event()
-    suspended = threading.Event()
 
-    def judge_and_hold():
-        try:
-            with transaction.atomic():
-                judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN)
-                judged.set()
-                suspended.wait(timeout=1)  # the suspension is blocked meanwhile: it cannot set this
-        finally:
-            connections.close_all()
-
-    def suspend():
-        judged.wait(timeout=10)
-        try:
-            Evaluator.objects.filter(user=user).update(status=Evaluator.Status.SUSPENDED)
-            suspended.set()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=judge_and_hold), threading.Thread(target=suspend)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    judge_while(
+        lambda: Evaluator.objects.filter(user=user).update(status=Evaluator.Status.SUSPENDED), bot=bot, user=user
+    )
 
     tally = JudgmentTally.objects.get(bot=bot, judgments__gt=0)
     assert tally.state == JudgmentTally.State.EXCLUDED_EVALUATOR
@@ -189,31 +200,13 @@ def test_a_min_turns_change_committed_while_a_judgment_is_being_saved_counts_it_
     """The recount locks the judgments table: it waits for the judgment's transaction, then counts it too."""
     user = UserFactory()
     EvaluatorFactory(competition=competition, user=user)
-    judged = threading.Event()
-    changed = threading.Event()
 
-    def judge_and_hold():
-        try:
-            with transaction.atomic():
-                judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN, message_count=5)
-                judged.set()
-                changed.wait(timeout=1)  # the change is blocked meanwhile: it cannot set this
-        finally:
-            connections.close_all()
-
-    def raise_the_minimum():
-        judged.wait(timeout=10)
-        try:
-            type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=6)
-            changed.set()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=judge_and_hold), threading.Thread(target=raise_the_minimum)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    judge_while(
+        lambda: type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=6),
+        bot=bot,
+        user=user,
+        message_count=5,
+    )
 
     assert JudgmentTally.objects.get(bot=bot, judgments__gt=0).state == JudgmentTally.State.SHORT
     assert_tallies_equal_a_recount(competition.pk)
