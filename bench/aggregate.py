@@ -172,6 +172,7 @@ def fill() -> None:
 
     from chat.models import Evaluator
     from competitions.models import Bot, Competition, Team
+    from leaderboard import tallies
 
     started = time.perf_counter()
     unusable = make_password(None)
@@ -183,7 +184,7 @@ def fill() -> None:
             "competitions_team, competitions_competition, auth_user RESTART IDENTITY CASCADE"
         )
         # TRUNCATE fires no delete triggers: the tallies go with the rows they count.
-        cursor.execute(f"TRUNCATE {', '.join(model._meta.db_table for model in tally_models())}")
+        cursor.execute(f"TRUNCATE {', '.join(model._meta.db_table for model in tallies.TALLY_MODELS)}")
     competition = Competition.objects.create(
         slug=SLUG,
         title="Aggregation benchmark",
@@ -324,12 +325,6 @@ def fill_bot_calls() -> None:
         )
         cursor.execute(f"VACUUM ANALYZE {BotCall._meta.db_table}")
     print(f"filled {BOT_CHATS:,} bot turn calls in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def tally_models() -> list:
-    from leaderboard.models import ChatTally, EvaluatorTally, JudgmentTally, LatencyTally, RatingTally
-
-    return [JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally]
 
 
 def has_bot_calls() -> bool:

@@ -41,6 +41,7 @@ RATING_TALLY = RatingTally._meta.db_table
 EVALUATOR_TALLY = EvaluatorTally._meta.db_table
 CHAT_TALLY = ChatTally._meta.db_table
 LATENCY_TALLY = LatencyTally._meta.db_table
+TALLY_MODELS = (JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally)
 
 COUNTED = JudgmentTally.State.COUNTED.value
 SHORT = JudgmentTally.State.SHORT.value
@@ -314,7 +315,7 @@ INSTALL = "\n".join(
             "leaderboard_competition_deleted",
             "\n".join(
                 f"DELETE FROM {table} WHERE competition_id = OLD.id;"  # noqa: S608
-                for table in (JUDGMENT_TALLY, RATING_TALLY, EVALUATOR_TALLY, CHAT_TALLY, LATENCY_TALLY)
+                for table in (model._meta.db_table for model in TALLY_MODELS)
             ),
         ),
         _function(
@@ -503,7 +504,7 @@ def median_latency_per_bot(competition_id: int) -> dict[int, float]:
 def _tally_rows(competition_id: int) -> set[tuple]:
     """Every non-zero tally row of a competition, without ids (a recount does not write rows that count nothing)."""
     rows = set()
-    for model in (JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally):
+    for model in TALLY_MODELS:
         counts = [field.attname for field in model._meta.concrete_fields if field.get_default() == 0]
         keys = [f.attname for f in model._meta.concrete_fields if not f.primary_key and f.attname not in counts]
         for row in model.objects.filter(competition_id=competition_id).values(*keys, *counts):

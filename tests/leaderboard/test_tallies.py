@@ -13,7 +13,7 @@ from django.utils import timezone
 from chat.models import Conversation, Evaluator, Judgment
 from competitions.models import BotCall
 from leaderboard import aggregates, tallies
-from leaderboard.models import ChatTally, EvaluatorTally, JudgmentTally, LatencyTally, RatingTally
+from leaderboard.models import EvaluatorTally, JudgmentTally, LatencyTally
 from tests.factories import BotFactory, EvaluatorFactory, UserFactory
 
 from .conftest import judge_bot
@@ -22,8 +22,6 @@ pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are kept by Postgres triggers"),
 ]
-
-TALLIES = [JudgmentTally, RatingTally, EvaluatorTally, ChatTally, LatencyTally]
 
 
 def assert_tallies_equal_a_recount(competition_id: int) -> None:
@@ -131,7 +129,7 @@ def test_deleting_a_competition_or_a_bot_removes_their_tallies(scenario):
     Judgment.objects.filter(competition_id=competition_id).delete()
     Conversation.objects.filter(competition_id=competition_id).delete()
     scenario.competition.delete()
-    assert not any(model.objects.filter(competition_id=competition_id).exists() for model in TALLIES)
+    assert not any(model.objects.filter(competition_id=competition_id).exists() for model in tallies.TALLY_MODELS)
 
 
 def judge_while(change, *, bot, user, message_count: int = 8) -> None:
