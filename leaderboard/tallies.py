@@ -89,7 +89,8 @@ def _judgment_upserts(changes: str) -> str:
 
     Rows are upserted in key order, so two transactions adding to the same tallies lock them in the same order.
     Identical ratings objects are counted together before they are taken apart (a few thousand sets of 1–5
-    ratings instead of a million): a recount of a million judgments took 14 s in jsonb_each alone.
+    ratings instead of a million): a recount of a million judgments took 14 s in jsonb_each alone. Ratings that are
+    not an object of numbers (only an admin edit could save them) add nothing, as in the portable queries.
     """
     counted_or_excluded = f"state IN ('{COUNTED}', '{EXCLUDED_EVALUATOR}')"
     return f"""
@@ -105,7 +106,8 @@ def _judgment_upserts(changes: str) -> str:
 
         WITH changes AS ({changes}),
         rating_sets AS (
-            SELECT competition_id, bot_id, ratings, SUM(sign) AS times FROM changes WHERE state = '{COUNTED}'
+            SELECT competition_id, bot_id, ratings, SUM(sign) AS times FROM changes
+            WHERE state = '{COUNTED}' AND jsonb_typeof(ratings) = 'object'
             GROUP BY 1, 2, 3
         )
         INSERT INTO {RATING_TALLY} AS t (competition_id, bot_id, criterion, ratings, total, total_sq)

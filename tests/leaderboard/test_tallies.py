@@ -39,7 +39,11 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     assert from_tallies.exclusion_counts == portable.exclusion_counts
     assert sorted(from_tallies.evaluator_rows, key=str) == sorted(portable.evaluator_rows, key=str)
     assert sorted(from_tallies.daily_rows, key=str) == sorted(portable.daily_rows, key=str)
-    by_partner = {row["bot_id"]: row for row in portable.partner_rows}
+    # A criterion nobody rated sums to NULL in the portable queries and to 0 in the tallies; the figures read both as 0.
+    by_partner = {
+        row["bot_id"]: {key: 0 if value is None else value for key, value in row.items()} | {"bot_id": row["bot_id"]}
+        for row in portable.partner_rows
+    }
     assert {row["bot_id"] for row in from_tallies.partner_rows} == set(by_partner)
     for row in from_tallies.partner_rows:
         assert row == pytest.approx(by_partner[row["bot_id"]])
@@ -208,3 +212,16 @@ def test_a_min_turns_change_committed_while_a_judgment_is_being_saved_counts_it_
 
     assert JudgmentTally.objects.get(bot=bot, judgments__gt=0).state == JudgmentTally.State.SHORT
     assert_tallies_equal_a_recount(competition.pk)
+
+
+@pytest.mark.parametrize("ratings", [[3, 4], "3", None, {"human_likeness": None}])
+def test_a_judgment_whose_ratings_are_not_numbers_is_saved_and_counted_without_them(competition, bot, ratings):
+    """Judgments are validated before they are saved, but one edited in the admin must not make every save fail."""
+    user = UserFactory()
+    EvaluatorFactory(competition=competition, user=user)
+
+    judge_bot(bot=bot, evaluator=user, verdict=Judgment.Verdict.HUMAN, ratings=ratings)
+
+    assert JudgmentTally.objects.get(bot=bot, state=JudgmentTally.State.COUNTED).judgments == 1
+    assert_tallies_equal_a_recount(competition.pk)
+    assert_tallies_agree_with_the_portable_queries(competition)
