@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from competitions import netguard, signing
 from competitions.models import BotCall
+from hulic.storable_text import unstorable_text_reason
 
 PROTOCOL_VERSION = 1
 HEALTH_CONVERSATION_ID = "healthcheck"
@@ -165,12 +166,23 @@ def parse_reply(body: bytes) -> tuple[str, str] | str:
     if not isinstance(data, dict) or not isinstance(data.get("reply"), str):
         return Failure.BAD_SHAPE, 'The response must be a JSON object with a string "reply", e.g. {"reply": "Hi!"}.'
     reply = data["reply"].strip()
+    problem = reply_text_problem(reply, max_chars=settings.BOT_MAX_REPLY_CHARS)
+    return problem if problem is not None else reply
+
+
+def reply_text_problem(reply: str, *, max_chars: int) -> tuple[str, str] | None:
+    """Why a reply's (stripped) text cannot become a chat message, as (failure kind, detail), or None if it can.
+
+    Every check of the text itself lives here, so a reply that passes is saved and shown; one that would fail only
+    when saved (a NUL, a lone surrogate) is the bot's failure, recorded like the others, never a stalled chat.
+    """
     if not reply:
         return Failure.EMPTY, 'The "reply" is empty.'
-    if len(reply) > settings.BOT_MAX_REPLY_CHARS:
-        limit = settings.BOT_MAX_REPLY_CHARS
-        return Failure.TOO_LONG, f'The "reply" has {len(reply)} characters; the limit is {limit}.'
-    return reply
+    if len(reply) > max_chars:
+        return Failure.TOO_LONG, f'The "reply" has {len(reply)} characters; the limit is {max_chars}.'
+    if (reason := unstorable_text_reason(reply)) is not None:
+        return Failure.BAD_TEXT, f'The "reply" holds text that cannot be stored: {reason}'
+    return None
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:

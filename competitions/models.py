@@ -309,6 +309,7 @@ class BotCall(models.Model):
         TOO_LONG = "too_long", _("Reply too long")
         TOO_LARGE = "too_large", _("Response body too large")
         BAD_ENCODING = "bad_encoding", _("Not valid UTF-8")
+        BAD_TEXT = "bad_text", _("Reply with characters that cannot be stored (NUL, lone surrogate)")
         BLOCKED = "blocked", _("Endpoint address not allowed")
         ERROR = "error", _("Other error")
 

@@ -35,6 +35,9 @@ def local_bot() -> Iterator[LocalBot]:
             if behaviour == "fail":
                 self._send(500, b"boom")
                 return
+            if behaviour == "nul":
+                self._send(200, b'{"reply": "hello\\u0000there"}')
+                return
             if behaviour == "rude":
                 self._send(200, json.dumps({"reply": "you fucking idiot"}).encode())
                 return

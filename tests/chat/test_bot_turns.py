@@ -112,6 +112,25 @@ async def test_a_failing_bot_is_retried_once_then_the_chat_ends_neutrally(localb
     await alice.disconnect()
 
 
+async def test_a_reply_the_database_cannot_store_is_a_bot_failure_of_its_own_kind(localbot):
+    """A NUL in a reply used to be recorded as a success whose save then failed: the chat stalled, silent."""
+    chat = await bot_chat(localbot.url("nul"))
+    alice, _ = await connect(chat.evaluator_a, chat)
+    await alice.send_json_to({"type": "message", "client_msg_id": "m1", "text": "say something odd"})
+    ended, _ = await receive_until(alice, "ended", timeout=8)
+    await bot_turns_wait_all()
+    chat = await refresh(chat)
+    calls = await database_sync_to_async(
+        lambda: list(BotCall.objects.filter(bot=chat.bot_id).values_list("ok", "failure_kind"))
+    )()
+
+    assert ended["reason"] == "partner_left"
+    assert chat.status == Conversation.Status.BOT_FAILED
+    assert calls == [(False, BotCall.Failure.BAD_TEXT)] * 2
+    assert await bot_messages(chat) == []
+    await alice.disconnect()
+
+
 async def test_bot_turn_survives_the_socket_dropping_and_is_delivered_on_reconnect(localbot):
     chat = await bot_chat(localbot.url("ok"))
     alice, _ = await connect(chat.evaluator_a, chat)

@@ -84,6 +84,10 @@ def _handler_for(bot: MisbehavingBot) -> type[BaseHTTPRequestHandler]:
                 self.send(200, b'{"reply": "   "}')
             elif behaviour == "long":
                 self.send(200, json.dumps({"reply": "x" * 5000}).encode())
+            elif behaviour == "nul":
+                self.send(200, b'{"reply": "hi\\u0000there"}')
+            elif behaviour == "lone-surrogate":
+                self.send(200, b'{"reply": "hi \\ud800"}')
             elif behaviour == "bad-utf8":
                 self.send(200, b'{"reply": "\xff\xfe"}')
             elif behaviour.startswith("redirect"):

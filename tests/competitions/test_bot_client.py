@@ -97,6 +97,8 @@ def test_health_payload_is_a_fixed_probe():
         ("/empty", BotCall.Failure.EMPTY, 200, "empty"),
         ("/long", BotCall.Failure.TOO_LONG, 200, "5000 characters"),
         ("/bad-utf8", BotCall.Failure.BAD_ENCODING, 200, "UTF-8"),
+        ("/nul", BotCall.Failure.BAD_TEXT, 200, "U+0000 at character 3"),
+        ("/lone-surrogate", BotCall.Failure.BAD_TEXT, 200, "U+D800 at character 4"),
         ("/redirect", BotCall.Failure.REDIRECT, 302, "not followed"),
     ],
 )
@@ -236,3 +238,19 @@ def test_sync_calls_use_a_private_loop_and_close_its_client(test_bot, allow_loop
     second = bot_client.call_bot_sync(target(test_bot.url("/ok")), turn_payload())
     assert first.ok and second.ok
     assert set(bot_client._loop_states.keys()) <= before
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Hello!", None),
+        ("", BotCall.Failure.EMPTY),
+        ("x" * 11, BotCall.Failure.TOO_LONG),
+        ("a\x00b", BotCall.Failure.BAD_TEXT),
+        ("\ud800", BotCall.Failure.BAD_TEXT),
+        ("emoji 😀 and 한국어 are fine", None),
+    ],
+)
+def test_reply_text_problem_names_the_failure_kind(reply, expected):
+    problem = bot_client.reply_text_problem(reply, max_chars=40 if expected is None else 10)
+    assert (problem[0] if problem else None) == expected
