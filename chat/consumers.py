@@ -17,6 +17,8 @@ from chat.db import chat_database, chat_database_backlog
 from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
+from chat.typing_relay import TypingRelayLimit
+from hulic.storable_text import unstorable_character_index
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -58,6 +60,13 @@ _message_post = chat_database(services.message_post)
 _messages_after = chat_database(selectors.messages_after)
 
 
+class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
+    """Any other websocket path (e.g. /ws/chat/not-a-uuid/): the documented 4404, not a routing error's HTTP 500."""
+
+    async def connect(self) -> None:
+        await self.close(code=CLOSE_NOT_FOUND)
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message) -> None:
         """Every event straight to its handler.
@@ -78,6 +87,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.timer: asyncio.Task | None = None
         self.group = None
         self.frames = TokenBucket(capacity=FRAME_BURST, refill_per_second=FRAMES_PER_SECOND)
+        self.typing_relay = TypingRelayLimit()
         try:
             public_id = self.scope["url_route"]["kwargs"]["public_id"]
             conversation, exists = await _load_for_user(public_id, self.user)
@@ -126,7 +136,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             content = None
         if not isinstance(content, dict):
             await self._error("bad_frame", "Frames are JSON objects.")
@@ -138,7 +148,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if kind == "message":
             await self._on_message(content)
         elif kind == "typing":
-            await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
+            if self.typing_relay.allow():
+                await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
         elif kind == "resume":
             last_seq = _int_or_none(content.get("last_seq"))
             if last_seq is None:
@@ -148,8 +159,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._send_backlog()
         elif kind == "leave":
             conversation = await _authorised_conversation(self.conversation_id, self.user)
-            if conversation is not None:
-                await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
+            if conversation is None:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -162,6 +175,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if not isinstance(text, str):
             await self._error("bad_frame", "text is a string.", client_msg_id=client_msg_id)
+            return
+        if any(unstorable_character_index(value) is not None for value in (client_msg_id, text)):
+            # Postgres cannot store it: refused here, not by a failed save that would drop the socket.
+            await self._error("bad_frame", "NUL and lone surrogates are not allowed.", client_msg_id=client_msg_id)
             return
         if chat_database_backlog() > settings.CHAT_BUSY_BACKLOG:
             # Shed load visibly instead of queueing without bound: nothing is saved; the same id resent counts once.
