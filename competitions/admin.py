@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import selectors, services
+from .forms import endpoint_url_validate
 from .health import bot_health_check
 from .models import Bot, BotCall, BotVersion, Competition, Team, TeamInvitation, TeamMembership
 
@@ -310,7 +311,8 @@ class BotAdmin(admin.ModelAdmin):
     autocomplete_fields = ["team", "competition"]
     actions = ["health_check_now", "disable_bots", "enable_bots", "rotate_secrets"]
     inlines = [BotVersionInline]
-    formfield_overrides = URL_FIELD_OVERRIDES
+    # The services' rules for endpoints, so the admin refuses what the pages and the API refuse.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https", "validators": [endpoint_url_validate]}}
     health_fields = [
         "status",
         "version",

@@ -4,6 +4,8 @@ Each service checks its business rule and raises a typed exception (a subclass o
 CompetitionsError) that views and the API map to a clear message.
 """
 
+import re
+import string
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +19,12 @@ from .models import Bot, BotVersion, Competition, Team, TeamInvitation, TeamMemb
 from .tasks import bot_health_check_task
 
 INVITATION_LIFETIME = timedelta(days=7)
+# What RFC 3986 allows in a URL, less the single quote: letters, digits, -._~ and the delimiters :/?#[]@!$&()*+,;=,
+# and % when it starts a %XX escape. Anything else (quotes, <>, spaces, backslashes, control and non-ASCII
+# characters) is refused rather than guessed at: such a URL is shown on pages and in the admin, and parsers disagree
+# on what it means.
+URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&()*+,;=%")
+BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 PHASE_ORDER = [
     Competition.Phase.DRAFT,
     Competition.Phase.REGISTRATION,
@@ -83,6 +91,18 @@ def endpoint_url_check(endpoint_url: str) -> str:
     (competitions.netguard), because DNS answers can change after registration.
     """
     url = (endpoint_url or "").strip()
+    invalid = sorted({character for character in url if character not in URL_CHARACTERS})
+    if BAD_PERCENT_ESCAPE.search(url):
+        invalid.append("%")
+    if invalid:
+        shown = " ".join(_url_character_name(character) for character in invalid)
+        raise InvalidEndpoint(
+            _(
+                "The endpoint URL contains characters that are not allowed in a URL: %(characters)s. "
+                "Percent-encode them (a space is %%20) and write a non-ASCII host name in its xn-- form."
+            )
+            % {"characters": shown}
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -97,6 +117,14 @@ def endpoint_url_check(endpoint_url: str) -> str:
     if len(url) > Bot._meta.get_field("endpoint_url").max_length:
         raise InvalidEndpoint(_("The endpoint URL is too long."))
     return url
+
+
+def _url_character_name(character: str) -> str:
+    if character == "%":
+        return str(_("a percent sign not followed by two hex digits"))
+    if character.isprintable() and not character.isspace():
+        return character
+    return f"U+{ord(character):04X}"
 
 
 def _unique_team_slug(name: str) -> str:

@@ -178,7 +178,9 @@ def bot_update_endpoint(request, slug, bot_id):
     bot = _member_bot(request, slug, bot_id)
     form = BotEndpointForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Enter a valid http:// or https:// URL."))
+        messages.error(
+            request, " ".join(form.errors.get("endpoint_url", [])) or _("Enter a valid http:// or https:// URL.")
+        )
         return redirect("bot-detail", slug=slug, bot_id=bot.pk)
     old_version = bot.version
     try:
