@@ -12,24 +12,24 @@ from rest_framework.views import APIView
 from chat import selectors, services
 from chat.models import MatchRequest
 from chat.serializers import (
-    ChatErrorOutputSerializer,
     JudgmentInputSerializer,
     JudgmentOutputSerializer,
     MatchOutputSerializer,
     MatchStartInputSerializer,
 )
 from competitions.models import Competition
+from hulic.api_errors import ApiErrorSerializer, error_body
 
 ERROR_STATUS = {
     "not_invited": status.HTTP_403_FORBIDDEN,
     "suspended": status.HTTP_403_FORBIDDEN,
     "judgment_invalid": status.HTTP_400_BAD_REQUEST,
 }
-ERRORS = OpenApiResponse(ChatErrorOutputSerializer, description="A rule was broken; `code` says which.")
+ERRORS = OpenApiResponse(ApiErrorSerializer, description="A rule was broken; `code` says which.")
 
 
 def error_response(error: services.ChatError) -> Response:
-    body = {"code": error.code, "detail": str(error)}
+    body = error_body(code=error.code, detail=str(error))
     conversation = getattr(error, "conversation", None)
     if conversation is not None:
         body["chat_id"] = str(conversation.public_id)

@@ -30,9 +30,3 @@ class JudgmentOutputSerializer(serializers.Serializer):
     partner_kind = serializers.CharField(
         allow_null=True, help_text="The partner's true kind, when the competition reveals it after judging."
     )
-
-
-class ChatErrorOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    chat_id = serializers.UUIDField(required=False, help_text="The chat to return to or to judge first.")

@@ -4,6 +4,8 @@ Every lookup goes through a selector scoped to the requesting user, so other tea
 answer 404. Typed service errors become {"detail": message} with a fitting status code.
 """
 
+import re
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -12,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
+
+from hulic.api_errors import ApiErrorSerializer, error_body
 
 from . import selectors, services
 from .models import Bot, Team
@@ -22,7 +26,6 @@ from .serializers import (
     BotListFilterSerializer,
     BotOutputSerializer,
     CompetitionOutputSerializer,
-    ErrorOutputSerializer,
     InvitationCreateInputSerializer,
     InvitationOutputSerializer,
     QueuedOutputSerializer,
@@ -43,11 +46,19 @@ ERROR_STATUS = {
     services.InvitationNotUsable: status.HTTP_410_GONE,
     services.InvalidEndpoint: status.HTTP_400_BAD_REQUEST,
 }
-ERRORS = OpenApiResponse(ErrorOutputSerializer, description="The request broke a rule; `detail` says which.")
+ERRORS = OpenApiResponse(ApiErrorSerializer, description="The request broke a rule; `code` and `detail` say which.")
+
+
+def error_code(exc: services.CompetitionsError) -> str:
+    """The error's class name in snake case: BotNameTaken is "bot_name_taken"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 def error_response(exc: services.CompetitionsError) -> Response:
-    return Response({"detail": str(exc.message)}, status=ERROR_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST))
+    return Response(
+        error_body(code=error_code(exc), detail=str(exc.message)),
+        status=ERROR_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST),
+    )
 
 
 def member_team(request: Request, slug: str) -> Team:
@@ -153,7 +164,7 @@ class BotListApi(APIView):
             OpenApiParameter("team", str, description="Only this team's bots (slug)."),
             OpenApiParameter("competition", str, description="Only bots in this competition (slug)."),
         ],
-        responses=BotOutputSerializer(many=True),
+        responses={200: BotOutputSerializer(many=True), 400: ERRORS},
     )
     def get(self, request: Request) -> Response:
         """Bots of all your teams."""

@@ -126,10 +126,6 @@ class QueuedOutputSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ErrorOutputSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 # Inputs
 
 

@@ -2,7 +2,7 @@
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -12,6 +12,10 @@ from competitions.models import Competition, Team
 from exports import selectors, services
 from exports.models import ExportJob
 from exports.serializers import ExportJobCreateSerializer, ExportJobSerializer
+from hulic.api_errors import ApiErrorSerializer, error_body
+
+NOT_ALLOWED = OpenApiResponse(ApiErrorSerializer, description="You may not request this export.")
+NOT_READY = OpenApiResponse(ApiErrorSerializer, description="The export is not ready (or no longer) to download.")
 
 
 def _visible_job(request, public_id) -> ExportJob:
@@ -28,7 +32,7 @@ class CompetitionExportsApi(APIView):
         jobs = selectors.export_jobs_for_user(competition=competition, user=request.user)
         return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
 
-    @extend_schema(request=ExportJobCreateSerializer, responses={201: ExportJobSerializer})
+    @extend_schema(request=ExportJobCreateSerializer, responses={201: ExportJobSerializer, 403: NOT_ALLOWED})
     def post(self, request, slug):
         competition = get_object_or_404(Competition.objects.visible(), slug=slug)
         payload = ExportJobCreateSerializer(data=request.data)
@@ -56,9 +60,10 @@ class ExportJobApi(APIView):
 
 
 class ExportDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/zip"): bytes})
+    @extend_schema(responses={(200, "application/zip"): bytes, 409: NOT_READY})
     def get(self, request, public_id):
         job = _visible_job(request, public_id)
         if not job.is_downloadable:
-            return Response({"detail": f"The export is {job.status}."}, status=status.HTTP_409_CONFLICT)
+            body = error_body(code="not_ready", detail=f"The export is {job.status}.")
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)

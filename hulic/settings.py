@@ -216,7 +216,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The error answers each operation gives, in the one error shape (hulic/api_errors.py).
+    "DEFAULT_SCHEMA_CLASS": "hulic.schema.ErrorListingAutoSchema",
+    "EXCEPTION_HANDLER": "hulic.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "60/min"},
 }
 SPECTACULAR_SETTINGS = {

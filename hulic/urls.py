@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from competitions import views as competition_views
+from hulic.api_errors import api_not_found
 from hulic.views import healthz
 
 admin.site.site_header = "HuLiC organizers"
@@ -19,6 +20,8 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Last: paths ending in "/" that nothing above matched (others are first given their slash by APPEND_SLASH).
+    re_path(r"^(?P<path>.*/)$", api_not_found),
 ]
 
 urlpatterns = [

@@ -3,16 +3,19 @@
 from dataclasses import asdict
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from competitions.models import Bot, Competition
+from hulic.api_errors import ApiErrorSerializer
 
 from . import selectors
 from .serializers import BotScoresSerializer, LeaderboardSerializer, SnapshotSerializer
+
+HIDDEN = OpenApiResponse(ApiErrorSerializer, description="Hidden from you (see `detail`).")
 
 
 def _visible_competition(request, slug: str) -> Competition:
@@ -27,7 +30,7 @@ def _visible_competition(request, slug: str) -> Competition:
 class LeaderboardApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=LeaderboardSerializer, summary="A competition's leaderboard")
+    @extend_schema(responses={200: LeaderboardSerializer, 403: HIDDEN}, summary="A competition's leaderboard")
     def get(self, request, slug: str):
         competition = _visible_competition(request, slug)
         snapshot = selectors.leaderboard_snapshot(competition=competition)
@@ -45,7 +48,7 @@ class LeaderboardApi(APIView):
 class BotScoresApi(APIView):
     """A bot's figures and their daily course: for its team and the organizers."""
 
-    @extend_schema(responses=BotScoresSerializer, summary="A bot's scores over time")
+    @extend_schema(responses={200: BotScoresSerializer, 403: HIDDEN}, summary="A bot's scores over time")
     def get(self, request, slug: str, bot_id: int):
         bot = get_object_or_404(Bot.objects.select_related("team", "competition"), pk=bot_id, competition__slug=slug)
         if not selectors.bot_page_visible_to(bot=bot, user=request.user):

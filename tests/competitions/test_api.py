@@ -143,7 +143,8 @@ def test_bot_create_validation_errors_name_the_field(api, competition, payload, 
     data = {"name": "dave", "endpoint_url": "https://d.example/", **payload}
     response = api.post(reverse("api-bot-create"), data, format="json")
     assert response.status_code == status
-    assert field in response.json()
+    assert response.json()["code"] == "invalid"
+    assert field in response.json()["fields"]
 
 
 def test_bot_create_in_a_closed_competition_answers_409(api, team):
