@@ -1,6 +1,7 @@
 """Health checks and call recording against a real bot server on loopback."""
 
 import pytest
+from django.urls import reverse
 
 from competitions.bot_client import BotResult
 from competitions.health import bot_call_record, bot_health_check
@@ -63,6 +64,8 @@ def test_failing_health_check_keeps_a_pending_bot_pending_with_the_reason(pendin
         ("/empty", BotCall.Failure.EMPTY),
         ("/long", BotCall.Failure.TOO_LONG),
         ("/redirect", BotCall.Failure.REDIRECT),
+        ("/nul", BotCall.Failure.BAD_TEXT),
+        ("/lone-surrogate", BotCall.Failure.BAD_TEXT),
     ],
 )
 def test_every_failure_kind_is_recorded_as_a_bot_call(pending_bot, test_bot, settings, path, failure_kind):
@@ -181,3 +184,17 @@ def test_health_check_task_skips_a_deleted_bot(bot):
 def test_health_check_task_records_a_call(pending_bot):
     bot_health_check_task(pending_bot.id)
     assert BotCall.objects.filter(bot=pending_bot, purpose=BotCall.Purpose.HEALTH, ok=True).count() == 1
+
+
+def test_a_reply_that_cannot_be_stored_is_shown_to_the_team_with_its_reason(client, participant, pending_bot, test_bot):
+    pending_bot.endpoint_url = test_bot.url("/nul")
+    pending_bot.save(update_fields=["endpoint_url"])
+    bot_health_check(bot_id=pending_bot.id)
+    client.force_login(participant)
+    page_url = reverse("bot-detail", kwargs={"slug": pending_bot.team.slug, "bot_id": pending_bot.pk})
+    page = client.get(page_url).content.decode()
+    health = client.get(reverse("api-bot-health", kwargs={"bot_id": pending_bot.pk})).json()
+
+    assert "Reply with characters that cannot be stored" in page and "U+0000 at character 3" in page
+    assert health["recent_calls"][0]["failure_kind"] == "bad_text"
+    assert health["last_failure_reason"].startswith("Reply with characters that cannot be stored")
