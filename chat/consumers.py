@@ -29,12 +29,16 @@ FRAME_BURST = 20
 FRAMES_PER_SECOND = 4.0
 
 
+# The largest sequence number the database can hold (a Postgres integer): a larger last_seq is not a real one.
+MAX_SEQ = 2**31 - 1
+
+
 def _int_or_none(value) -> int | None:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is an infinite float
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number <= MAX_SEQ else None
 
 
 @chat_database

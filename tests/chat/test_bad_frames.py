@@ -122,3 +122,23 @@ async def test_a_suspended_evaluators_leave_is_refused_and_closes_the_socket():
     assert await alice.receive_nothing(timeout=0.3)
     await alice.disconnect()
     await bob.disconnect()
+
+
+@pytest.mark.parametrize("last_seq", ["1e400", "-1e400", "100000000000000000000000", "NaN", "Infinity"])
+async def test_a_resume_with_an_absurd_last_seq_is_answered_bad_frame_and_the_socket_stays(last_seq):
+    chat = await human_chat()
+    alice, _ = await connect(chat.evaluator_a, chat)
+    await alice.send_to(text_data=f'{{"type": "resume", "last_seq": {last_seq}}}')
+    refused, _ = await receive_until(alice, "error")
+
+    assert refused["code"] == "bad_frame"
+    assert await still_open(alice)
+    await alice.disconnect()
+
+
+async def test_an_absurd_last_seq_in_the_url_is_read_as_zero():
+    chat = await human_chat()
+    alice, hello = await connect(chat.evaluator_a, chat, last_seq=10**30)
+    assert hello["type"] == "hello"
+    assert await still_open(alice)
+    await alice.disconnect()
