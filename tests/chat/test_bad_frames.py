@@ -142,3 +142,30 @@ async def test_an_absurd_last_seq_in_the_url_is_read_as_zero():
     assert hello["type"] == "hello"
     assert await still_open(alice)
     await alice.disconnect()
+
+
+async def test_odd_frames_never_drop_the_socket():
+    chat = await human_chat()
+    alice, _ = await connect(chat.evaluator_a, chat)
+    odd = [
+        "[]",
+        '"text"',
+        "1",
+        "null",
+        '{"type": null}',
+        '{"type": ["message"]}',
+        '{"type": "message", "client_msg_id": 7, "text": "x"}',
+        '{"type": "message", "client_msg_id": "x", "text": {"nested": true}}',
+        '{"type": "message", "client_msg_id": "' + "i" * 65 + '", "text": "x"}',
+        '{"type": "resume"}',
+        '{"type": "resume", "last_seq": "12abc"}',
+        '{"type": "ping", "\\u0000": "\\ud800"}',
+    ]
+    for frame in odd:
+        await alice.send_to(text_data=frame)
+    answers = await drain(alice, timeout=0.5)
+
+    assert [a.get("code") for a in answers if a["type"] == "error"] == ["bad_frame"] * (len(odd) - 1)
+    assert [a for a in answers if a["type"] == "pong"] == [{"type": "pong"}]
+    assert await still_open(alice)
+    await alice.disconnect()
