@@ -219,6 +219,11 @@ REST_FRAMEWORK = {
     # The error answers each operation gives, in the one error shape (hulic/api_errors.py).
     "DEFAULT_SCHEMA_CLASS": "hulic.schema.ErrorListingAutoSchema",
     "EXCEPTION_HANDLER": "hulic.api_errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "hulic.api_parsers.JSONBodyParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "60/min"},
 }
 SPECTACULAR_SETTINGS = {

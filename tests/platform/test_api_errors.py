@@ -74,3 +74,10 @@ def test_the_schema_documents_every_error_with_the_one_error_component():
                     error_refs.add(response["content"]["application/json"]["schema"]["$ref"])
     assert error_refs == {"#/components/schemas/ApiError"}
     assert set(schema["components"]["schemas"]["ApiError"]["required"]) == {"code", "detail"}
+
+
+@pytest.mark.parametrize("name", ["api-team-create", "api-token-obtain"])
+def test_json_nested_too_deeply_is_invalid_input_not_a_server_error(api, name):
+    response = api.post(reverse(name), "[" * 30_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "parse_error", "detail": "JSON parse error - nested too deeply."}
