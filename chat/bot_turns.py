@@ -103,6 +103,7 @@ async def _call_with_retry(turn: services.BotTurn):
         language=turn.language,
         competition=turn.competition_slug,
         messages=turn.history,
+        mode=turn.mode,
     )
     result = None
     for _attempt in range(2):

@@ -59,3 +59,27 @@ class ReportForm(forms.Form):
     reason = forms.CharField(
         label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 3, "id": "report-reason"}), max_length=2000
     )
+
+
+class GameVerdictForm(forms.Form):
+    """The interrogator's three-party verdict: which pane held the human, how sure, and why."""
+
+    picked_side = forms.ChoiceField(
+        label=_("Which witness is the human?"),
+        choices=[("left", _("Left")), ("right", _("Right"))],
+        widget=forms.RadioSelect,
+    )
+    confidence = forms.IntegerField(label=_("How confident are you? (0 to 100)"), min_value=0, max_value=100)
+    reason = forms.CharField(label=_("Why?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class WitnessAnswerForm(forms.Form):
+    """The human witness's one question about the interrogator."""
+
+    effort = forms.TypedChoiceField(
+        label=_("How much effort did the interrogator put into the conversation?"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("1: hardly any, 5: a lot."),
+    )

@@ -278,3 +278,137 @@ class Judgment(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.verdict == self.partner_kind
+
+
+class GameRequest(models.Model):
+    """A person waiting for a three-party game; pairing claims rows with select_for_update(skip_locked)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        MATCHED = "matched", _("Matched")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="game_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_requests")
+    language = models.CharField(max_length=5)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    game = models.ForeignKey("Game", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    matched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="waiting"), name="gamerequest_one_waiting_per_user"
+            ),
+        ]
+        indexes = [models.Index(fields=["competition", "status", "language", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status} (game)"
+
+
+class GameQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(models.Q(interrogator=user) | models.Q(witness=user))
+
+    def live(self):
+        """Games whose clock still runs (their conversations may have ended early)."""
+        return self.filter(deadline_at__gt=timezone.now()).filter(
+            models.Q(human_conversation__status="active") | models.Q(bot_conversation__status="active")
+        )
+
+
+class Game(models.Model):
+    """A three-party game: two conversations with one interrogator (side "a" of both) that share a clock.
+
+    ``human_conversation`` pairs the interrogator with the human witness (side "b"); ``bot_conversation`` pairs
+    them with a bot. ``human_on_left`` is drawn per game; nothing else tells the panes apart.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="games")
+    language = models.CharField(max_length=5)
+    interrogator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    witness = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    bot = models.ForeignKey(Bot, on_delete=models.PROTECT, related_name="games")
+    human_conversation = models.OneToOneField(Conversation, on_delete=models.PROTECT, related_name="game_as_human")
+    bot_conversation = models.OneToOneField(Conversation, on_delete=models.PROTECT, related_name="game_as_bot")
+    human_on_left = models.BooleanField()
+    started_at = models.DateTimeField(default=timezone.now)
+    deadline_at = models.DateTimeField(help_text="The one clock; both conversations end at it.")
+    witness_effort = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The witness's rating of the interrogator's effort, 1 to 5."
+    )
+    witness_answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GameQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(interrogator=models.F("witness")), name="game_no_self_pairing"),
+            models.CheckConstraint(
+                condition=models.Q(witness_effort__isnull=True)
+                | (models.Q(witness_effort__gte=1) & models.Q(witness_effort__lte=5)),
+                name="game_witness_effort_1_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["competition", "bot"])]
+
+    def __str__(self) -> str:
+        return f"game {self.public_id}"
+
+    def role_of(self, user) -> str | None:
+        if user.pk == self.interrogator_id:
+            return "interrogator"
+        if user.pk == self.witness_id:
+            return "witness"
+        return None
+
+    def panes(self) -> tuple[Conversation, Conversation]:
+        """(left, right) as the interrogator sees them."""
+        if self.human_on_left:
+            return self.human_conversation, self.bot_conversation
+        return self.bot_conversation, self.human_conversation
+
+    def side_of_conversation(self, conversation_id: int) -> str:
+        left, _right = self.panes()
+        return "left" if conversation_id == left.pk else "right"
+
+    @property
+    def is_over(self) -> bool:
+        return not (self.human_conversation.is_active or self.bot_conversation.is_active)
+
+    def seconds_left(self, now=None) -> int:
+        now = now or timezone.now()
+        return max(0, int((self.deadline_at - now).total_seconds()))
+
+
+class GameVerdict(models.Model):
+    """The interrogator's one, final verdict: which pane held the human. The bot wins when it is picked."""
+
+    class Side(models.TextChoices):
+        LEFT = "left", _("Left")
+        RIGHT = "right", _("Right")
+
+    game = models.OneToOneField(Game, on_delete=models.CASCADE, related_name="verdict")
+    # Denormalised so that the scores read one table.
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="game_verdicts")
+    bot = models.ForeignKey(Bot, on_delete=models.PROTECT, related_name="game_verdicts")
+    interrogator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    picked_side = models.CharField(max_length=5, choices=Side.choices, help_text="The pane picked as the human.")
+    bot_picked_as_human = models.BooleanField(help_text="True when the interrogator picked the bot: the bot wins.")
+    confidence = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(100)])
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(confidence__lte=100), name="gameverdict_confidence_0_100"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="gameverdict_reason_required"),
+        ]
+        indexes = [models.Index(fields=["competition", "bot"])]
+
+    def __str__(self) -> str:
+        return f"verdict on {self.game_id}: {self.picked_side}"

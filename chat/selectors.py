@@ -25,6 +25,8 @@ def active_conversation_for(*, user) -> Conversation | None:
 def unjudged_conversation_for(*, user, competition: Competition | None = None) -> Conversation | None:
     """The user's last ended chat that still needs their judgment (bot-failed chats need none)."""
     ended = Conversation.objects.for_user(user).filter(status=Conversation.Status.ENDED)
+    # A three-party game's conversations are judged by the game's verdict (unfinished_game_for), not one by one.
+    ended = ended.filter(game_as_human__isnull=True, game_as_bot__isnull=True)
     if competition is not None:
         ended = ended.filter(competition=competition)
     return ended.exclude(judgments__evaluator=user).order_by("-ended_at").first()
@@ -86,3 +88,47 @@ def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
 
 def flagged_messages() -> QuerySet[Message]:
     return Message.objects.filter(Q(flagged=True)).select_related("conversation")
+
+
+def waiting_game_request_for(*, user, competition: Competition):
+    from chat.models import GameRequest
+
+    return GameRequest.objects.filter(user=user, competition=competition, status=GameRequest.Status.WAITING).first()
+
+
+def _games_with_conversations():
+    from chat.models import Game
+
+    return Game.objects.select_related("competition", "human_conversation", "bot_conversation")
+
+
+def game_for_participant(*, public_id, user):
+    """The game if the user is its interrogator or its human witness, else None."""
+    if not user.is_authenticated:
+        return None
+    return _games_with_conversations().for_user(user).filter(public_id=public_id).first()
+
+
+def game_of_conversation(*, conversation: Conversation):
+    return (
+        _games_with_conversations()
+        .filter(Q(human_conversation=conversation) | Q(bot_conversation=conversation))
+        .first()
+    )
+
+
+def current_game_for(*, user, competition: Competition):
+    """The user's game that is running, or that ended and still needs their verdict or answer."""
+    return _games_with_conversations().for_user(user).filter(competition=competition).live().first() or (
+        unfinished_game_for(user=user, competition=competition)
+    )
+
+
+def unfinished_game_for(*, user, competition: Competition | None = None):
+    """The user's ended game still owing the interrogator's verdict or the witness's effort answer."""
+    games = _games_with_conversations().filter(
+        Q(interrogator=user, verdict__isnull=True) | Q(witness=user, witness_answered_at__isnull=True)
+    )
+    if competition is not None:
+        games = games.filter(competition=competition)
+    return games.exclude(human_conversation__status="active").exclude(bot_conversation__status="active").first()

@@ -1,5 +1,7 @@
 """Evaluator pages: thin views over chat.services and chat.selectors."""
 
+import random
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -9,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors, services
+from chat import game_views, selectors, services
 from chat.forms import JudgmentForm, OnboardingForm, ReportForm
 from chat.models import Conversation, MatchRequest
 from competitions.models import Competition
@@ -53,6 +55,8 @@ def evaluate_competition(request: HttpRequest, slug: str) -> HttpResponse:
         "active": selectors.active_conversation_for(user=request.user),
         "pending": selectors.unjudged_conversation_for(user=request.user),
         "waiting": selectors.waiting_request_for(user=request.user, competition=competition),
+        "game": selectors.current_game_for(user=request.user, competition=competition),
+        "game_waiting": selectors.waiting_game_request_for(user=request.user, competition=competition),
         "chat_languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in competition.languages],
         "default_language": _default_language(competition),
     }
@@ -77,6 +81,8 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
                 messages.error(request, _("Some answers were not right. Read the instructions and try again."))
         elif action == "start":
             language = request.POST.get("language") or _default_language(competition)
+            if competition.draws_three_party(random.random()):
+                return game_views.game_start(request, competition, language)
             match_request = services.match_request_start(competition=competition, user=request.user, language=language)
             if match_request.status == MatchRequest.Status.MATCHED:
                 return redirect("chat-room", public_id=match_request.conversation.public_id)
@@ -84,6 +90,9 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
             waiting = selectors.waiting_request_for(user=request.user, competition=competition)
             if waiting is not None:
                 services.match_request_cancel(match_request=waiting)
+            game_waiting = selectors.waiting_game_request_for(user=request.user, competition=competition)
+            if game_waiting is not None:
+                game_views.games.game_request_cancel(game_request=game_waiting)
     except services.AlreadyInChat as error:
         return redirect("chat-room", public_id=error.conversation.public_id)
     except services.JudgmentPending as error:
@@ -115,6 +124,9 @@ def _conversation_or_404(request: HttpRequest, public_id) -> Conversation:
 @require_GET
 def chat_room(request: HttpRequest, public_id) -> HttpResponse:
     conversation = _conversation_or_404(request, public_id)
+    game = selectors.game_of_conversation(conversation=conversation)
+    if game is not None:
+        return redirect("game-room", public_id=game.public_id)
     services.conversation_end_if_expired(conversation=conversation)
     if not conversation.is_active:
         return redirect("chat-judge", public_id=public_id)
@@ -135,6 +147,9 @@ def chat_room(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 def chat_judge(request: HttpRequest, public_id) -> HttpResponse:
     conversation = _conversation_or_404(request, public_id)
+    game = selectors.game_of_conversation(conversation=conversation)
+    if game is not None:
+        return redirect("game-verdict", public_id=game.public_id)
     services.conversation_end_if_expired(conversation=conversation)
     if conversation.is_active:
         return redirect("chat-room", public_id=public_id)

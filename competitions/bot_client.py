@@ -49,13 +49,17 @@ class BotResult:
     detail: str
 
 
-def build_turn_payload(*, conversation_id: str, language: str, competition: str, messages: list[dict]) -> dict:
+def build_turn_payload(
+    *, conversation_id: str, language: str, competition: str, messages: list[dict], mode: str = "two_party"
+) -> dict:
+    """``mode`` is "two_party" or "three_party" (the bot is one of two witnesses an interrogator talks to)."""
     return {
         "version": PROTOCOL_VERSION,
         "kind": "turn",
         "conversation_id": conversation_id,
         "language": language,
         "competition": competition,
+        "mode": mode,
         "messages": messages,
     }
 

@@ -95,6 +95,31 @@ class Competition(models.Model):
         default=20, help_text="How long to wait for a human partner before falling back to a bot."
     )
     max_chats_per_evaluator_per_bot = models.PositiveIntegerField(default=3)
+    mode = models.CharField(
+        max_length=12,
+        choices=[
+            ("two_party", _("Two-party chats")),
+            ("three_party", _("Three-party games")),
+            ("both", _("Both")),
+        ],
+        default="two_party",
+        help_text="Two-party chats, three-party games (an interrogator, a human witness and a bot), or both.",
+    )
+    three_party_share = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text='In mode "both", the share of starts that join a three-party game.',
+    )
+    interrogator_share = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.05), MaxValueValidator(0.95)],
+        help_text="Three-party: the share of a person's games in which they are the interrogator.",
+    )
+    equivalence_margin = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0.01), MaxValueValidator(0.5)],
+        help_text="Three-party: a win-rate interval within 50% ± this margin is called indistinguishable.",
+    )
     criteria = models.JSONField(default=default_criteria, help_text='Rating criteria: [{"key": ..., "label": ...}].')
     onboarding_questions = models.JSONField(
         default=default_onboarding_questions,
@@ -147,6 +172,12 @@ class Competition(models.Model):
     @property
     def criteria_keys(self) -> list[str]:
         return [c["key"] for c in self.criteria]
+
+    def draws_three_party(self, draw: float) -> bool:
+        """Whether a start with this uniform draw in [0, 1) joins a three-party game."""
+        if self.mode == "three_party":
+            return True
+        return self.mode == "both" and draw < self.three_party_share
 
     @property
     def is_evaluating(self) -> bool:

@@ -275,6 +275,7 @@ class BotTurn:
     history: list[dict]
     prompt: str
     answers_seq: int
+    mode: str = "two_party"
 
 
 def bot_turn_stale_after() -> timedelta:
@@ -326,6 +327,7 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             ],
             prompt=" ".join(m.delivered_text for m in unanswered),
             answers_seq=conversation.last_seq,
+            mode="three_party" if hasattr(conversation, "game_as_bot") else "two_party",
         )
 
 

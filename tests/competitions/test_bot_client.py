@@ -67,6 +67,7 @@ async def test_request_is_signed_the_standard_webhooks_way_and_carries_the_paylo
         "conversation_id": "c0ffee",
         "language": "en",
         "competition": "turing-2026",
+        "mode": "two_party",
         "messages": MESSAGES,
     }
 
