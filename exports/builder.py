@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.db import connection
 
-from chat.models import Conversation, Judgment, Message
+from chat.models import Conversation, Game, GameVerdict, Judgment, Message
 from competitions.models import Bot, Competition, Team
 from exports.pseudonyms import DIGEST_CHARS, PREFIXES, Pseudonymizer, hmac_pads
 
@@ -254,7 +254,86 @@ def table_specs(request: ExportRequest) -> dict[str, TableSpec]:
         ),
         params=list(cte_params),
     )
-    return {"messages": messages, "judgments": judgments, "conversations": conversations}
+    return {
+        "messages": messages,
+        "judgments": judgments,
+        "conversations": conversations,
+        "games": _games_spec(request, dialect),
+    }
+
+
+def _games_spec(request: ExportRequest, dialect: _Dialect) -> TableSpec:
+    """Three-party games whose two conversations have ended, with the verdict; ids are the conversations' and
+    evaluators' pseudonyms of the same export. A team's export keeps its bot's games without the human side."""
+    team_scope = request.scope == "team"
+    human_sql, human_params = (
+        ("NULL", []) if team_scope else dialect.pseudonym("conversation", "g.human_conversation_id")
+    )
+    bot_conv_sql, bot_conv_params = dialect.pseudonym("conversation", "g.bot_conversation_id")
+    interrogator_sql, interrogator_params = dialect.pseudonym("evaluator", "g.interrogator_id")
+    witness_sql, witness_params = ("NULL", []) if team_scope else dialect.pseudonym("evaluator", "g.witness_id")
+    if request.competition.include_bot_names_in_exports:
+        bot_sql, bot_params = "b.name", []
+    else:
+        bot_sql, bot_params = dialect.pseudonym("bot", "g.bot_id")
+    conversation = Conversation._meta.db_table
+    where = ["g.competition_id = %s", "hc.status <> %s", "bc.status <> %s"]
+    where_params: list = [request.competition.pk, Conversation.Status.ACTIVE, Conversation.Status.ACTIVE]
+    if team_scope:
+        where.append("b.team_id = %s")
+        where_params.append(request.team.pk)
+    return TableSpec(
+        name="games",
+        columns=[
+            Column("human_conversation", pa.string(), "The interrogator's conversation with the human witness."),
+            Column("bot_conversation", pa.string(), "The interrogator's conversation with the bot."),
+            Column("interrogator", pa.string(), "Pseudonym of the interrogator (side a of both conversations)."),
+            Column("witness", pa.string(), "Pseudonym of the human witness (side b of the human conversation)."),
+            Column("bot", pa.string(), "The bot (its name if the competition allows, else a pseudonym)."),
+            Column("language", pa.string(), "Chat language (ISO 639-1)."),
+            Column("human_on_left", pa.bool_(), "True if the human's conversation was the left pane."),
+            Column("picked_side", pa.string(), '"left" or "right": the pane picked as the human; empty if undecided.'),
+            Column("bot_picked_as_human", pa.bool_(), "True if the interrogator picked the bot (the bot won)."),
+            Column("confidence", pa.int16(), "The interrogator's confidence, 0 to 100."),
+            Column("reason", pa.string(), "The interrogator's free-text reason."),
+            Column("witness_effort", pa.int8(), "The witness's rating of the interrogator's effort, 1 to 5."),
+            Column("started_at", pa.timestamp("us", tz="UTC"), "Start of the game (UTC)."),
+        ],
+        select_sql=(
+            f"SELECT g.id, {human_sql}, {bot_conv_sql}, {interrogator_sql}, {witness_sql}, {bot_sql}, g.language, "
+            "g.human_on_left, v.picked_side, v.bot_picked_as_human, v.confidence, v.reason, g.witness_effort, "
+            f"{dialect.timestamp('g.started_at')} FROM {Game._meta.db_table} g "
+            f"JOIN {conversation} hc ON hc.id = g.human_conversation_id "
+            f"JOIN {conversation} bc ON bc.id = g.bot_conversation_id "
+            f"JOIN {Bot._meta.db_table} b ON b.id = g.bot_id "
+            f"LEFT JOIN {GameVerdict._meta.db_table} v ON v.game_id = g.id "
+            f"WHERE {' AND '.join(where)} ORDER BY g.id"
+        ),
+        params=[
+            *human_params,
+            *bot_conv_params,
+            *interrogator_params,
+            *witness_params,
+            *bot_params,
+            *where_params,
+        ],
+    )
+
+
+def _write_games(request, spec: TableSpec, archive, tmp: Path, on_rows: ProgressCallback) -> int:
+    batches = iter_batches(spec, request)
+    if request.format != "jsonl":
+        return _write_table(
+            "games", batches, spec.schema, fmt=request.format, archive=archive, tmp=tmp, on_rows=on_rows
+        )
+    rows = 0
+    with archive.open("games.jsonl", "w") as entry, io.TextIOWrapper(entry, encoding="utf-8") as out:
+        for batch in batches:
+            for row in batch.drop_columns([KEY_COLUMN]).to_pylist():
+                out.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+            rows += batch.num_rows
+            on_rows(batch.num_rows)
+    return rows
 
 
 def _read_schema(spec: TableSpec) -> pa.Schema:
@@ -634,6 +713,7 @@ def build_archive(
             zipfile.ZipFile(archive_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
         ):
             counts = write(request, specs, conversations, archive, Path(tmp), on_rows)
+            counts["games"] = _write_games(request, specs["games"], archive, Path(tmp), on_rows)
             summary = {**conversation_summary(conversations), **counts}
             archive.writestr("DATASHEET.md", datasheet(summary, specs))
     except BaseException:

@@ -34,7 +34,7 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
         else "Bots and teams appear as pseudonyms (`B-...`, `T-...`)."
     )
     first, last = summary.get("first_started"), summary.get("last_ended")
-    tables = ["messages", "judgments"]
+    tables = ["messages", "judgments", "games"]
     if job.format == ExportJob.Format.JSONL:
         tables.insert(0, "conversations")
     field_sections = "\n".join(f"### {name}\n\n{_fields(specs[name])}" for name in tables)
@@ -46,7 +46,8 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
 - Scope: {_SCOPES[job.scope]}
 - Exported: {timezone.now().strftime("%Y-%m-%d %H:%M UTC")}; format {job.format}; files: {files}
 - Counts: {summary.get("conversations", 0)} conversations, {summary.get("messages", 0)} messages,
-  {summary.get("judgments", 0)} judgments, {summary.get("evaluators", 0)} evaluators.
+  {summary.get("judgments", 0)} judgments, {summary.get("evaluators", 0)} evaluators,
+  {summary.get("games", 0)} three-party games (`games.{job.format}`; see docs/three-party.md).
 - Dates: {_day(first)} to {_day(last)}.
 - Languages: {", ".join(summary.get("languages") or []) or "none"}.
 - License: {competition.license}.
