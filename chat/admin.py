@@ -4,7 +4,17 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from chat import services
-from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message, Report
+from chat.models import (
+    Conversation,
+    Evaluator,
+    Game,
+    GameRequest,
+    GameVerdict,
+    Judgment,
+    MatchRequest,
+    Message,
+    Report,
+)
 
 
 @admin.register(Evaluator)
@@ -142,3 +152,51 @@ class JudgmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(GameRequest)
+class GameRequestAdmin(admin.ModelAdmin):
+    list_display = ["user", "competition", "language", "status", "created_at", "matched_at"]
+    list_filter = ["competition", "status"]
+    raw_id_fields = ["user", "game"]
+
+
+class GameLiveFilter(admin.SimpleListFilter):
+    title = "clock"
+    parameter_name = "live"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Live"), ("no", "Ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.live()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.live().values("pk"))
+        return queryset
+
+
+class GameVerdictInline(admin.StackedInline):
+    model = GameVerdict
+    extra = 0
+    can_delete = False
+    readonly_fields = ["picked_side", "bot_picked_as_human", "confidence", "reason", "interrogator", "created_at"]
+    exclude = ["competition", "bot"]
+
+
+@admin.register(Game)
+class GameAdmin(admin.ModelAdmin):
+    """Three-party games; "live" lists those whose clock still runs."""
+
+    list_display = ["public_id", "competition", "bot", "interrogator", "witness", "started_at", "deadline_at", "state"]
+    list_filter = ["competition", GameLiveFilter]
+    raw_id_fields = ["interrogator", "witness", "bot", "human_conversation", "bot_conversation"]
+    list_select_related = ["competition", "bot", "interrogator", "witness", "human_conversation", "bot_conversation"]
+    readonly_fields = ["public_id", "human_on_left", "started_at", "deadline_at", "witness_effort"]
+    inlines = [GameVerdictInline]
+
+    @admin.display(description="State")
+    def state(self, game: Game) -> str:
+        if hasattr(game, "verdict"):
+            return "decided"
+        return "live" if game.seconds_left() > 0 and not game.is_over else "ended"

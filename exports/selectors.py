@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from chat.models import Conversation, Judgment, MatchRequest, Message, Report
+from chat.models import Conversation, Game, GameRequest, Judgment, MatchRequest, Message, Report
 from competitions.models import Bot, BotCall, Competition, Team
 from exports.models import ExportJob
 
@@ -117,6 +117,10 @@ def control_room_snapshot(*, competition: Competition) -> dict:
         "chats_live_with_bots": live.filter(partner_kind="bot").count(),
         "evaluators_waiting": MatchRequest.objects.filter(
             competition=competition, status=MatchRequest.Status.WAITING
+        ).count(),
+        "games_live": Game.objects.filter(competition=competition).live().count(),
+        "game_players_waiting": GameRequest.objects.filter(
+            competition=competition, status=GameRequest.Status.WAITING
         ).count(),
         "bots": bots,
         "bots_live": sum(1 for bot in bots if bot.status == Bot.Status.VERIFIED),

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from chat.models import Game, GameRequest, GameVerdict
 from chat.services import games
+from exports.selectors import control_room_snapshot
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
 
 
@@ -99,3 +100,14 @@ def test_the_witness_answers_the_effort_question(client, game):
     client.post(url, {"effort": "4"})
     assert Game.objects.get(pk=game.pk).witness_effort == 4
     assert client.post(reverse("game-finish", kwargs={"public_id": game.public_id})).status_code == 404
+
+
+def test_admin_lists_live_games_and_the_control_room_counts_them(client, game):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    live = client.get(reverse("admin:chat_game_changelist") + "?live=yes").content.decode()
+    assert str(game.public_id) in live and ">live<" in live
+    assert str(game.public_id) not in client.get(reverse("admin:chat_game_changelist") + "?live=no").content.decode()
+    assert control_room_snapshot(competition=game.competition)["games_live"] == 1
+    games.game_finish_early(game=game, user=game.interrogator)
+    assert control_room_snapshot(competition=game.competition)["games_live"] == 0
