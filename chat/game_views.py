@@ -23,6 +23,10 @@ def game_start(request: HttpRequest, competition: Competition, language: str) ->
         return redirect("game-verdict", public_id=error.game.public_id)
     if game_request.status == GameRequest.Status.MATCHED:
         return redirect("game-room", public_id=game_request.game.public_id)
+    if game_request.status == GameRequest.Status.FELL_BACK:
+        chat = selectors.active_conversation_for(user=request.user)
+        if chat is not None:
+            return redirect("chat-room", public_id=chat.public_id)
     return redirect("evaluate-competition", slug=competition.slug)
 
 
@@ -31,8 +35,12 @@ def game_start(request: HttpRequest, competition: Competition, language: str) ->
 def game_status(request: HttpRequest, slug: str) -> JsonResponse:
     """Polled by the waiting page; each poll is also a pairing attempt."""
     competition = get_object_or_404(Competition.objects.evaluating(), slug=slug)
-    state, game = games.game_poll(competition=competition, user=request.user)
-    url = reverse("game-room", kwargs={"public_id": game.public_id}) if game else None
+    state, found = games.game_poll(competition=competition, user=request.user)
+    url = None
+    if isinstance(found, Game):
+        url = reverse("game-room", kwargs={"public_id": found.public_id})
+    elif found is not None:
+        url = reverse("chat-room", kwargs={"public_id": found.public_id})
     return JsonResponse({"status": state, "chat_url": url})
 
 

@@ -287,6 +287,7 @@ class GameRequest(models.Model):
         WAITING = "waiting", _("Waiting")
         MATCHED = "matched", _("Matched")
         CANCELLED = "cancelled", _("Cancelled")
+        FELL_BACK = "fell_back", _("Fell back to a chat")
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="game_requests")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_requests")

@@ -13,12 +13,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat import selectors
-from chat.models import Conversation, Game, GameRequest, GameVerdict, PartnerKind
+from chat.models import Conversation, Game, GameRequest, GameVerdict, MatchRequest, PartnerKind
 from competitions.models import Bot, Competition
 
 from .conversations import conversation_end, conversation_end_if_expired
 from .errors import AlreadyInChat, ChatError, JudgmentInvalid, JudgmentNotAllowed
-from .matchmaking import ALIASES, _check_can_start, _check_free
+from .matchmaking import ALIASES, _check_can_start, _check_free, match_attempt
 
 MAX_REASON_CHARS = 2000
 PARTNERS_TRIED = 5
@@ -102,7 +102,19 @@ def game_attempt(*, game_request_id: int, rng: random.Random | None = None) -> G
                     _start_game(interrogator=interrogator, witness=witness, bot=bot, rng=rng)
                     request.refresh_from_db()
                     return request
-        return request
+        if timezone.now() - request.created_at < timedelta(seconds=competition.human_partner_wait_seconds):
+            return request
+        # Nobody came to play: the lobby falls back to a two-party chat with a bot, as two-party matchmaking does.
+        request.status = GameRequest.Status.FELL_BACK
+        request.save(update_fields=["status"])
+        MatchRequest.objects.filter(user=request.user, status=MatchRequest.Status.WAITING).update(
+            status=MatchRequest.Status.CANCELLED
+        )
+        fallback = MatchRequest.objects.create(
+            competition=competition, user=request.user, language=request.language, wants_human=False
+        )
+    match_attempt(match_request_id=fallback.pk, rng=rng)
+    return request
 
 
 def roles_assign(*, competition: Competition, first: GameRequest, second: GameRequest, rng: random.Random):
@@ -169,14 +181,18 @@ def _start_game(*, interrogator: GameRequest, witness: GameRequest, bot: Bot, rn
     return game
 
 
-def game_poll(*, competition: Competition, user) -> tuple[str, Game | None]:
-    """What the waiting page shows: "waiting", "matched" with the game, or "idle". Each poll is a pairing attempt."""
+def game_poll(*, competition: Competition, user) -> tuple[str, Game | Conversation | None]:
+    """What the waiting page shows: "waiting", "matched" with the game (or, after the lobby's fallback, the
+    two-party chat), or "idle". Each poll is a pairing attempt."""
     waiting = selectors.waiting_game_request_for(user=user, competition=competition)
     if waiting is not None and game_attempt(game_request_id=waiting.pk).status == GameRequest.Status.WAITING:
         return "waiting", None
     game = selectors.current_game_for(user=user, competition=competition)
     if game is not None:
         return "matched", game
+    chat = selectors.active_conversation_for(user=user)
+    if chat is not None and chat.competition_id == competition.pk:
+        return "matched", chat
     return "idle", None
 
 

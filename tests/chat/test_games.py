@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from chat import selectors, services
@@ -232,3 +233,25 @@ def test_concurrent_interrogators_and_witnesses_each_land_in_at_most_one_game():
     for user in users:
         assert Game.objects.filter(Q(interrogator=user) | Q(witness=user)).count() == 1
         assert Conversation.objects.active().for_user(user).count() in (1, 2)
+
+
+@pytest.mark.django_db
+def test_alone_in_the_lobby_past_the_wait_falls_back_to_a_two_party_bot_chat(three_party, client):
+    bot = BotFactory(competition=three_party)
+    user = ready_evaluator(three_party)
+    request = start(three_party, user)
+    assert request.status == GameRequest.Status.WAITING
+    GameRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(seconds=three_party.human_partner_wait_seconds - 2)
+    )
+    assert games.game_attempt(game_request_id=request.pk).status == GameRequest.Status.WAITING
+    GameRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(seconds=three_party.human_partner_wait_seconds + 1)
+    )
+    client.force_login(user)
+    answer = client.get(reverse("game-status", kwargs={"slug": three_party.slug})).json()
+    chat = Conversation.objects.get(evaluator_a=user)
+    assert (chat.partner_kind, chat.bot, chat.status) == ("bot", bot, "active")
+    assert not hasattr(chat, "game_as_bot")
+    assert answer == {"status": "matched", "chat_url": reverse("chat-room", kwargs={"public_id": chat.public_id})}
+    assert GameRequest.objects.get(pk=request.pk).status == GameRequest.Status.FELL_BACK
