@@ -12,6 +12,7 @@ from django.db.models import Q
 from chat.models import GameVerdict
 from competitions.models import Bot, Competition
 
+from .chart import Chart, interval_chart
 from .three_party_stats import WinRate, win_rate
 
 LOW_EFFORT_MAX = 1
@@ -64,3 +65,11 @@ def three_party_rows(*, competition: Competition) -> list[ThreePartyRow]:
         for bot in bots.select_related("team")
     ]
     return sorted(rows, key=lambda row: (row.score is None, -(row.score.rate if row.score else 0), row.bot))
+
+
+def three_party_chart(*, rows: list[ThreePartyRow], margin: float) -> Chart | None:
+    """The interval chart of the scored rows, with 50% ± the equivalence margin as the shaded band."""
+    entries = [(row.bot, row.score.rate, row.score.low, row.score.high, row.is_baseline) for row in rows if row.score]
+    if not entries:
+        return None
+    return interval_chart(entries, baseline=(0.5, max(0.0, 0.5 - margin), min(1.0, 0.5 + margin)))

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .api import HIDDEN, _visible_competition
-from .three_party import CSV_COLUMNS, three_party_rows
+from .three_party import CSV_COLUMNS, three_party_chart, three_party_rows
 from .views import _competition_for
 
 
@@ -23,7 +23,9 @@ def three_party_leaderboard(request, slug: str):
     competition = _competition_for(request, slug)
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         return render(request, "leaderboard/hidden.html", {"competition": competition}, status=403)
-    context = {"competition": competition, "rows": three_party_rows(competition=competition)}
+    rows = three_party_rows(competition=competition)
+    chart = three_party_chart(rows=rows, margin=competition.equivalence_margin)
+    context = {"competition": competition, "rows": rows, "chart": chart}
     return render(request, "leaderboard/three_party.html", context)
 
 

@@ -68,7 +68,10 @@ def test_api_rows_match_the_pure_scores_and_order(client, board):
 def test_page_and_csv(client, board):
     competition, *_ = board
     page = client.get(reverse("leaderboard-three-party", kwargs={"slug": competition.slug})).content.decode()
-    assert page.index("persona") < page.index("eliza") and "75.0%" in page
+    table = page[page.index('id="three-party-table"') :]
+    assert table.index("persona") < table.index("eliza") and "75.0%" in table
+    chart = page[page.index('id="three-party-chart"') : page.index("</svg>")]
+    assert chart.count('class="lb-point"') == 2 and "lb-baseline-band" in chart
     response = client.get(reverse("leaderboard-three-party-csv", kwargs={"slug": competition.slug}))
     table = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [(r["bot"], r["games"], r["wins"], r["low_effort_games"]) for r in table] == [
