@@ -81,6 +81,9 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
                 messages.error(request, _("Some answers were not right. Read the instructions and try again."))
         elif action == "start":
             language = request.POST.get("language") or _default_language(competition)
+            unfinished = selectors.unfinished_game_for(user=request.user, competition=competition)
+            if unfinished is not None:
+                return redirect("game-verdict", public_id=unfinished.public_id)
             if competition.draws_three_party(random.random()):
                 return game_views.game_start(request, competition, language)
             match_request = services.match_request_start(competition=competition, user=request.user, language=language)

@@ -5,7 +5,7 @@ import random
 import pytest
 from django.urls import reverse
 
-from chat.models import Game, GameRequest, GameVerdict
+from chat.models import Conversation, Game, GameRequest, GameVerdict
 from chat.services import games
 from exports.selectors import control_room_snapshot
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
@@ -111,3 +111,15 @@ def test_admin_lists_live_games_and_the_control_room_counts_them(client, game):
     assert control_room_snapshot(competition=game.competition)["games_live"] == 1
     games.game_finish_early(game=game, user=game.interrogator)
     assert control_room_snapshot(competition=game.competition)["games_live"] == 0
+
+
+def test_an_owed_verdict_comes_before_any_next_start_even_a_two_party_one(client, game):
+    games.game_finish_early(game=game, user=game.interrogator)
+    competition = game.competition
+    competition.mode = "two_party"
+    competition.save()
+    client.force_login(game.interrogator)
+    url = reverse("evaluate-competition", kwargs={"slug": competition.slug})
+    response = client.post(url, {"action": "start", "language": "en"})
+    assert response.url == reverse("game-verdict", kwargs={"public_id": game.public_id})
+    assert not Conversation.objects.filter(evaluator_a=game.interrogator, game_as_bot=None, game_as_human=None).exists()
