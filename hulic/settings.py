@@ -247,6 +247,11 @@ CHAT_BOT_DELAY_MIN_MS = env_float("CHAT_BOT_DELAY_MIN_MS", 1200.0)
 CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 20000.0)
 CHAT_BOT_DELAY_JITTER = env_float("CHAT_BOT_DELAY_JITTER", 0.25)
 CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
+# A bot turn's claim is renewed this often by its process; one not renewed for the lease is taken over by another
+# process's sweep, which runs this often (chat/bot_turns.py): an orphaned turn is answered within ~lease + sweep.
+CHAT_BOT_TURN_HEARTBEAT_SECONDS = env_float("CHAT_BOT_TURN_HEARTBEAT_SECONDS", 1.0)
+CHAT_BOT_TURN_LEASE_SECONDS = env_float("CHAT_BOT_TURN_LEASE_SECONDS", 4.0)
+CHAT_BOT_TURN_SWEEP_SECONDS = env_float("CHAT_BOT_TURN_SWEEP_SECONDS", 1.0)
 # Past this many database calls queued in one ASGI process, new messages are refused with `busy` (retry_after_ms)
 # rather than queued: acks of accepted messages stay fast and clients resend (docs/chat-protocol.md).
 CHAT_BUSY_BACKLOG = env_int("CHAT_BUSY_BACKLOG", 100)
