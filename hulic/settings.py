@@ -263,6 +263,11 @@ CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.Word
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)
+# A running export renews its heartbeat this often; one silent for EXPORT_STALE_SECONDS (its worker died) is queued
+# again by the beat task that runs every EXPORT_RESUME_EVERY_SECONDS: taken over within a minute with the defaults.
+EXPORT_HEARTBEAT_SECONDS = env_float("EXPORT_HEARTBEAT_SECONDS", 10.0)
+EXPORT_STALE_SECONDS = env_float("EXPORT_STALE_SECONDS", 40.0)
+EXPORT_RESUME_EVERY_SECONDS = env_float("EXPORT_RESUME_EVERY_SECONDS", 15.0)
 
 LEADERBOARD_SAFETY_NET_SECONDS = env_int("LEADERBOARD_SAFETY_NET_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -275,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
     },
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+    "exports-resume-stale": {"task": "exports.tasks.exports_resume_stale", "schedule": EXPORT_RESUME_EVERY_SECONDS},
     # Ends chats past their deadline whose sockets are all gone, so nobody is left in a dead chat.
     "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
 }
