@@ -19,8 +19,10 @@ from exports.builder import ExportRequest, build_archive
 from exports.datasheet import datasheet_markdown
 from exports.models import ExportJob
 from exports.pseudonyms import new_salt
+from hulic.log_throttle import ThrottledLog
 
 logger = logging.getLogger(__name__)
+quiet_log = ThrottledLog(logger)
 
 EXPORT_TASK_TIME_LIMIT_SECONDS = 1900
 PROGRESS_INTERVAL_SECONDS = 0.5
@@ -82,9 +84,19 @@ def export_job_create(
 
 
 def export_job_queue(*, job: ExportJob) -> None:
+    """Queue the build after commit. With the broker down the job stays queued and beat's exports_resume_stale
+    queues it again after EXPORT_STALE_SECONDS: the request still succeeds."""
     from exports.tasks import export_job_build
 
-    transaction.on_commit(lambda: export_job_build.delay(job.pk))
+    def queue() -> None:
+        try:
+            export_job_build.delay(job.pk)
+        except Exception as error:
+            quiet_log.warning(
+                "export-queue", "queueing export job %s failed; it is queued again later", job.pk, error=error
+            )
+
+    transaction.on_commit(queue)
 
 
 def _stale_jobs():

@@ -37,3 +37,37 @@ class ThrottledLog:
             suffix += f" ({suppressed} more since the last line)"
         self.logger.warning(message + suffix, *args)
         return True
+
+
+class ThrottleFilter(logging.Filter):
+    """The logging handler's filter (settings.LOGGING): warnings and errors of one kind (logger and message template)
+    pass once per interval, the first with its traceback; the next one that passes says how many were dropped.
+
+    It also quiets what libraries log in a loop during an outage (channels_redis logs a traceback a second per
+    connection and one per socket closed while Redis is gone)."""
+
+    def __init__(self, interval: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._next_at: dict[tuple, float] = {}
+        self._suppressed: dict[tuple, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = (record.name, str(record.msg))
+        now = self.clock()
+        with self._lock:
+            if now < self._next_at.get(kind, float("-inf")):
+                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+                return False
+            if len(self._next_at) > 10_000:  # message templates with values baked in: forget, do not grow
+                self._next_at.clear()
+                self._suppressed.clear()
+            self._next_at[kind] = now + self.interval
+            suppressed = self._suppressed.pop(kind, 0)
+        if suppressed:
+            record.msg = f"{record.msg} ({suppressed} more like this not logged)"
+        return True

@@ -290,10 +290,13 @@ if not DEBUG and not EMBEDDED:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_THROTTLE_SECONDS = env_float("LOG_THROTTLE_SECONDS", 30.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One warning or error of a kind per interval: an outage does not bury the logs (hulic/log_throttle.py).
+    "filters": {"throttle": {"()": "hulic.log_throttle.ThrottleFilter", "interval": LOG_THROTTLE_SECONDS}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["throttle"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every bot request at INFO; BotCall rows already record each call.
     "loggers": {"httpx": {"level": "WARNING"}},

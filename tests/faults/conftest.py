@@ -130,7 +130,7 @@ class Processes:
 
     def web(self, port: int, name: str = "web", **env: str) -> Process:
         args = [sys.executable, "-m", "uvicorn", "hulic.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
-        process = self.start(name, [*args, "--log-level", "info", "--no-access-log"], **env)
+        process = self.start(name, [*args, "--log-level", "warning"], **env)
         wait_for_port(port)
         return process
 
