@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import random
+import weakref
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -28,6 +29,7 @@ CLOSE_TOO_BIG = 1009
 # The channel layer (Redis) or the database is unreachable: the page reconnects with backoff (docs/chat-protocol.md).
 CLOSE_TRY_AGAIN_LATER = 1013
 quiet_log = ThrottledLog(logging.getLogger(__name__))
+_open_sockets: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 # Frames of any kind one socket may send: a burst of 20, then 4 a second. Chat messages have their own,
 # stricter per-evaluator limit (CHAT_MESSAGES_PER_10S) in the service.
 FRAME_BURST = 20
@@ -129,6 +131,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = conversation_group(conversation.pk)
         await self.accept()
+        _open_sockets.add(self)
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.sent_seq = _int_or_none(query.get("last_seq", ["0"])[0]) or 0
         await self.send_json(self._hello(conversation))
@@ -147,6 +150,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code) -> None:
+        _open_sockets.discard(self)
         if self.timer is not None:
             self.timer.cancel()
         if self.group is not None:
@@ -194,6 +198,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if conversation is not None:
                 await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
         elif kind == "ping":
+            # The client's last seq: what it has not got (events lost while Redis restarted) is sent before pong.
+            last_seq = _int_or_none(content.get("last_seq"))
+            if last_seq is not None:
+                self.sent_seq = min(self.sent_seq, last_seq)
+                await self._send_backlog()
             await self.send_json({"type": "pong"})
         else:
             await self._error("bad_frame", "Unknown frame type.")
@@ -249,6 +258,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_backlog(self) -> None:
         for message in await _messages_after(conversation_id=self.conversation_id, after_seq=self.sent_seq):
+            if message.seq <= self.sent_seq:  # sent meanwhile by an event (a resync runs beside the events)
+                continue
             await self._send_message(
                 seq=message.seq,
                 side=message.side,
@@ -320,3 +331,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, code: str, message: str, **extra) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+async def chat_sockets_resync() -> None:
+    """Every open chat socket of this process fetches the messages it missed (chat/layer_watch.py)."""
+    sockets = list(_open_sockets)
+    results = await asyncio.gather(*(socket._send_backlog() for socket in sockets), return_exceptions=True)
+    failed = [result for result in results if isinstance(result, Exception)]
+    if failed:
+        quiet_log.warning(
+            "chat-resync",
+            "%s of %s chat sockets could not fetch what they missed",
+            len(failed),
+            len(sockets),
+            error=failed[0],
+        )
