@@ -72,8 +72,8 @@ async def _claim(conversation_id: int) -> services.BotTurn | None:
     claim = chat_database(services.bot_turn_claim)
     try:
         return await claim(conversation_id=conversation_id)
-    except DatabaseError:
-        logger.warning("claiming a bot turn failed in conversation %s; trying again", conversation_id, exc_info=True)
+    except DatabaseError as error:
+        quiet_log.warning("bot-turn-claim-retry", "claiming a bot turn failed; trying again", error=error)
         await asyncio.sleep(CLAIM_RETRY_SECONDS)
         return await claim(conversation_id=conversation_id)
 

@@ -235,6 +235,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(rejected.code, str(rejected), client_msg_id=client_msg_id)
             await self._broadcast(rejected.events)
             return
+        except DatabaseError as error:
+            # A lost connection (a failover, a restart): not acked, so the client sends the same id again, and a
+            # message that was saved after all is answered with its original ack.
+            quiet_log.warning("chat-message-database", "saving a chat message failed", error=error)
+            retry_ms = round(settings.CHAT_BUSY_RETRY_MS * (0.5 + random.random()))
+            await self._error("busy", "The server is busy.", client_msg_id=client_msg_id, retry_after_ms=retry_ms)
+            return
         # Saved (committed) before anyone is told: the ack first, then the partner and this side's other sockets.
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
         await self._broadcast(posted.events)

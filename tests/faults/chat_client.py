@@ -39,6 +39,21 @@ class ChatSocket:
     def send(self, frame: dict) -> None:
         self.socket.send(json.dumps(frame))
 
+    def send_message(self, client_msg_id: str, text: str, *, timeout: float = 15) -> dict:
+        """Send until acked, resending the same id after ``busy`` as the page does; returns the ack."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.send({"type": "message", "client_msg_id": client_msg_id, "text": text})
+            answer = self.wait_for(
+                lambda frame: frame.get("client_msg_id") == client_msg_id and frame["type"] in ("ack", "error"),
+                timeout=max(0.1, deadline - time.monotonic()),
+            )
+            self.frames.remove(answer)
+            if answer["type"] == "ack":
+                return answer
+            assert answer["code"] == "busy", answer
+            time.sleep(answer["retry_after_ms"] / 1000)
+
     def wait_for(self, matches, *, timeout: float) -> dict:
         """The first frame (seen before or arriving within ``timeout``) for which ``matches`` is true."""
         for frame in self.frames:
