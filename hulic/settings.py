@@ -197,6 +197,9 @@ CACHES = (
 )
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Kombu's Redis transport with the fix that keeps the worker alive through a Redis restart (hulic/celery_broker.py).
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT = "hulic.celery_broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True

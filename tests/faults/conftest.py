@@ -24,12 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server")
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.faults)
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

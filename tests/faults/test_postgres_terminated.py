@@ -3,6 +3,7 @@ flight and evaluators write: nothing acked is lost, every bot turn is answered, 
 
 import time
 
+import pytest
 from django.db import connection
 
 from chat.models import Message
@@ -11,6 +12,8 @@ from tests.factories import BotFactory, CompetitionFactory, ConversationFactory,
 
 from .chat_client import ChatSocket, session_cookie
 from .conftest import free_port
+
+pytestmark = pytest.mark.faults
 
 CHATS = 5
 PACING = {

@@ -15,6 +15,8 @@ from tests.factories import ConversationFactory, UserFactory
 from .chat_client import ChatSocket, session_cookie
 from .conftest import free_port
 
+pytestmark = pytest.mark.faults
+
 CLOSE_TRY_AGAIN_LATER = 1013
 ATTEMPTS = 20
 

@@ -4,11 +4,15 @@ Redis returns."""
 import signal
 import time
 
+import pytest
+
 from chat.models import Message, PartnerKind
 from tests.factories import ConversationFactory, UserFactory
 
 from .chat_client import ChatSocket, session_cookie
 from .conftest import free_port, wait_until
+
+pytestmark = pytest.mark.faults
 
 CHATS = 5
 WITHIN_SECONDS = 5.0

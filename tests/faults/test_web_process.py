@@ -12,6 +12,8 @@ from tests.factories import BotFactory, CompetitionFactory, ConversationFactory,
 from .chat_client import ChatSocket, session_cookie
 from .conftest import free_port, wait_until
 
+pytestmark = pytest.mark.faults
+
 CHATS = 5
 ANSWER_WITHIN_SECONDS = 10.0
 # A fixed 3-second human-like delay, so that every turn is still in flight when its process dies.

@@ -4,6 +4,7 @@ export is taken over and finishes, the leaderboard is computed by the beat safet
 import signal
 import time
 
+import pytest
 from django.utils import timezone
 from kombu import Connection
 
@@ -15,6 +16,8 @@ from leaderboard.tasks import competition_recompute_task
 from tests.factories import BotFactory, CompetitionFactory, ConversationFactory, JudgmentFactory, UserFactory
 
 from .conftest import wait_until
+
+pytestmark = pytest.mark.faults
 
 # Small intervals so that the scenario takes seconds; the defaults take a job over within a minute.
 FAST_SAFETY_NETS = {
