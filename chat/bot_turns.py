@@ -63,6 +63,14 @@ async def bot_turns_wait_all() -> None:
     """Wait for every running bot turn (tests and graceful shutdown)."""
     while _running:
         await asyncio.gather(*list(_running), return_exceptions=True)
+    await _heartbeat_stop()
+
+
+async def _heartbeat_stop() -> None:
+    if _heartbeat is not None and not _heartbeat.done() and _heartbeat.get_loop() is asyncio.get_running_loop():
+        _heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await _heartbeat
 
 
 async def _claim(conversation_id: int) -> services.BotTurn | None:
@@ -118,8 +126,9 @@ async def _release(conversation_id: int, claimed_at: datetime | None) -> None:
 
 def _heartbeat_ensure() -> None:
     global _heartbeat
-    if _heartbeat is None or _heartbeat.done():
-        _heartbeat = asyncio.get_running_loop().create_task(_heartbeat_run())
+    loop = asyncio.get_running_loop()
+    if _heartbeat is None or _heartbeat.done() or _heartbeat.get_loop() is not loop:
+        _heartbeat = loop.create_task(_heartbeat_run())
 
 
 async def _heartbeat_run() -> None:
@@ -164,10 +173,7 @@ async def bot_turns_hand_over() -> int:
     await asyncio.gather(*tasks, return_exceptions=True)
     for conversation_id, claimed_at in claims.items():
         await _release(conversation_id, claimed_at)
-    if _heartbeat is not None:
-        _heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await _heartbeat
+    await _heartbeat_stop()
     return len(claims)
 
 

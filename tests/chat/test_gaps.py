@@ -3,6 +3,7 @@ client's ping, which carries its last seq, and through the process-wide resync a
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 
 from chat import services
 from chat.consumers import chat_sockets_resync
@@ -49,3 +50,30 @@ async def test_after_redis_returns_every_socket_fetches_what_it_missed():
     assert [frame["text"] for frame in frames if frame["type"] == "message"] == ["first", "second"]
     assert await drain(bob) == []
     await bob.disconnect()
+
+
+async def test_a_message_that_meets_a_lost_database_connection_is_answered_busy_and_counts_once(monkeypatch):
+    from chat import consumers
+
+    real_post = consumers._message_post
+    failures = []
+
+    async def post_failing_once(**kwargs):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("terminating connection due to administrator command")
+        return await real_post(**kwargs)
+
+    monkeypatch.setattr(consumers, "_message_post", post_failing_once)
+    chat = await human_chat()
+    alice, _ = await connect(chat.evaluator_a, chat)
+    frame = {"type": "message", "client_msg_id": "m1", "text": "still there?"}
+
+    await alice.send_json_to(frame)
+    busy, _ = await receive_until(alice, "error")
+    await alice.send_json_to(frame)
+    ack, _ = await receive_until(alice, "ack")
+
+    assert (busy["code"], busy["client_msg_id"]) == ("busy", "m1") and busy["retry_after_ms"] > 0
+    assert ack["seq"] == 1
+    await alice.disconnect()
