@@ -39,6 +39,8 @@ POST_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)
 _running: set[asyncio.Task] = set()
 _claims: dict[int, datetime] = {}  # conversation id -> claim token of the turns this process runs
 _heartbeat: asyncio.Task | None = None
+_crashes: dict[int, int] = {}  # conversation id -> crashed turns in this process
+CRASHES_BEFORE_FAILING = 3
 
 
 def pacing_from_settings() -> PacingSettings:
@@ -106,12 +108,27 @@ async def bot_turns_run(conversation_id: int) -> None:
             done = await _play_turn(turn)
         except Exception:
             logger.exception("bot turn crashed in conversation %s", conversation_id)
-            await _release(conversation_id, turn.claimed_at)
+            await _after_crash(conversation_id, turn.claimed_at)
             return
         finally:
             _claims.pop(conversation_id, None)
+        _crashes.pop(conversation_id, None)
         if not done:
             return
+
+
+async def _after_crash(conversation_id: int, claimed_at: datetime | None) -> None:
+    """Release the claim so the sweep retries the turn; a turn that keeps crashing (a reply that cannot be saved)
+    would otherwise call the bot every sweep until the deadline, so its chat ends as the bot's failure instead."""
+    _crashes[conversation_id] = _crashes.get(conversation_id, 0) + 1
+    if _crashes[conversation_id] < CRASHES_BEFORE_FAILING:
+        await _release(conversation_id, claimed_at)
+        return
+    _crashes.pop(conversation_id, None)
+    try:
+        await chat_database(services.bot_turn_fail)(conversation_id=conversation_id)
+    except Exception as error:
+        quiet_log.warning("bot-turn-fail", "ending a chat whose bot turn keeps crashing failed", error=error)
 
 
 async def _release(conversation_id: int, claimed_at: datetime | None) -> None:

@@ -129,3 +129,18 @@ async def test_a_lost_connection_while_saving_the_reply_does_not_throw_it_away(l
     assert failures == [1]
     assert await replies(chat) == ["echo: anyone there?"]
     assert len(localbot.payloads) == 1  # the reply it had, not a second call
+
+
+async def test_a_turn_that_keeps_crashing_ends_the_chat_instead_of_calling_the_bot_forever(localbot, monkeypatch):
+    def unsaveable(**kwargs):
+        raise ValueError("A string literal cannot contain NUL (0x00) characters.")
+
+    monkeypatch.setattr(services, "bot_reply_post", unsaveable)
+    chat = await chat_with_unanswered_message(localbot.url("ok"))
+    for _ in range(5):
+        await bot_turns_sweep()
+        await bot_turns_wait_all()
+
+    status = await database_sync_to_async(Conversation.objects.values_list("status", flat=True).get)(pk=chat.pk)
+    assert status == Conversation.Status.BOT_FAILED
+    assert len(localbot.payloads) == 3
