@@ -24,13 +24,14 @@ RETRY_SECONDS = 0.5
 RESYNC_AFTER_SECONDS = (0.0, 1.5, 3.5)
 
 
-async def layer_watch_forever() -> None:
+async def layer_watch_forever(stop: asyncio.Event) -> None:
+    """Until ``stop`` is set. (redis-py's get_message can swallow a cancellation that lands in its timeout.)"""
     import redis.asyncio as redis
 
     from chat.consumers import chat_sockets_resync
 
     broken = False
-    while True:
+    while not stop.is_set():
         client = redis.Redis.from_url(settings.REDIS_URL)
         try:
             async with client.pubsub() as pubsub:
@@ -39,7 +40,7 @@ async def layer_watch_forever() -> None:
                     broken = False
                     logger.warning("Redis is back: chat sockets fetch what they missed")
                     asyncio.get_running_loop().create_task(_resync_in_steps(chat_sockets_resync))
-                while True:
+                while not stop.is_set():
                     await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
         except asyncio.CancelledError:
             raise

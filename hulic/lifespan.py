@@ -7,7 +7,6 @@ letting them die with it.
 """
 
 import asyncio
-import contextlib
 import logging
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 HAND_OVER_TIMEOUT_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 2.0
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -23,20 +23,22 @@ async def lifespan(scope, receive, send) -> None:
 
     sweeper: asyncio.Task | None = None
     watcher: asyncio.Task | None = None
+    stopping = asyncio.Event()
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.CHAT_BOT_TURN_SWEEP_SECONDS > 0:
                 sweeper = asyncio.get_running_loop().create_task(bot_turns_sweep_forever())
             if settings.REDIS_URL:
-                watcher = asyncio.get_running_loop().create_task(layer_watch_forever())
+                watcher = asyncio.get_running_loop().create_task(layer_watch_forever(stopping))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            for task in (sweeper, watcher):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            stopping.set()
+            running = [task for task in (sweeper, watcher) if task is not None]
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.wait(running, timeout=STOP_TIMEOUT_SECONDS)
             try:
                 handed = await asyncio.wait_for(bot_turns_hand_over(), HAND_OVER_TIMEOUT_SECONDS)
             except Exception:
