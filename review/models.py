@@ -45,7 +45,11 @@ class ReviewSettings(models.Model):
     reviews_per_transcript = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)], help_text="Reviewers per item (k)."
     )
-    reviews_per_reviewer = models.PositiveIntegerField(default=50, help_text="The most items one reviewer is given.")
+    reviews_per_reviewer = models.PositiveIntegerField(
+        default=150,
+        help_text="The most items one reviewer is given. With gold at 1 in 10, about 150 items (15 checks) are needed "
+        "for the strike rule to stop nearly every random clicker (bench/review.py).",
+    )
     pairwise_share = models.FloatField(
         default=0.5,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
@@ -57,7 +61,7 @@ class ReviewSettings(models.Model):
         help_text="Share of items that are gold items (known answer): 0.1 is one in ten.",
     )
     strike_limit = models.PositiveSmallIntegerField(
-        default=2, help_text="A reviewer who fails more gold items than this stops counting (all their reviews)."
+        default=3, help_text="A reviewer who fails more gold items than this stops counting (all their reviews)."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

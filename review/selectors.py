@@ -30,24 +30,22 @@ class ReviewerProgress:
     evidence: list[Strike]
 
 
-def transcript(*, conversation_id: int) -> list[TranscriptLine]:
+def assignment_for_display(*, assignment: ReviewAssignment) -> dict:
     """What was said, as delivered, without names or timing: side a (the chatting evaluator) is the Interrogator,
     side b the Witness. Timing and aliases are left out because they could tell a bot from a human."""
-    return [
-        TranscriptLine(is_interrogator=side == INTERROGATOR, text=text)
-        for side, text in Message.objects.filter(conversation_id=conversation_id)
-        .order_by("seq")
-        .values_list("side", "delivered_text")
-    ]
-
-
-def assignment_for_display(*, assignment: ReviewAssignment) -> dict:
     left_id, right_id = assignment.left_right
+    lines: dict[int, list[TranscriptLine]] = {left_id: [], right_id: []}
+    for conversation_id, side, text in (
+        Message.objects.filter(conversation_id__in=[c for c in (left_id, right_id) if c is not None])
+        .order_by("conversation_id", "seq")
+        .values_list("conversation_id", "side", "delivered_text")
+    ):
+        lines[conversation_id].append(TranscriptLine(is_interrogator=side == INTERROGATOR, text=text))
     return {
         "assignment": assignment,
         "kind": assignment.item.kind,
-        "left": transcript(conversation_id=left_id),
-        "right": transcript(conversation_id=right_id) if right_id is not None else None,
+        "left": lines[left_id],
+        "right": lines[right_id] if right_id is not None else None,
     }
 
 

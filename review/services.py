@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Max, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Conversation, Evaluator, PartnerKind
@@ -83,13 +84,30 @@ def reviewer_check(*, competition: Competition, review_settings: ReviewSettings,
     """Validate that the user may be given review items now."""
     if not review_settings.enabled or competition.phase not in (Competition.Phase.EVALUATION, Competition.Phase.CLOSED):
         raise ReviewClosed("Transcript review is not open in this competition.")
-    evaluator = Evaluator.objects.filter(competition=competition, user=user).first()
+    chosen = ReviewSettings.reviewers.through.objects.filter(reviewsettings_id=review_settings.pk)
+    # One query for the evaluator's standing, the organizers' list of reviewers and the strikes (the page's budget).
+    evaluator = (
+        Evaluator.objects.filter(competition=competition, user=user)
+        .annotate(
+            restricted=Exists(chosen),
+            chosen=Exists(chosen.filter(user_id=user.pk)),
+            strikes=Coalesce(
+                Subquery(
+                    Strike.objects.filter(competition=competition, reviewer_id=user.pk)
+                    .values("reviewer_id")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            ),
+        )
+        .first()
+    )
     if evaluator is None or not evaluator.is_ready:
         raise NotAReviewer("Consent to the terms and complete the onboarding first.")
-    if review_settings.reviewers.exists() and not review_settings.reviewers.filter(pk=user.pk).exists():
+    if evaluator.restricted and not evaluator.chosen:
         raise NotAReviewer("The organizers chose who reviews in this competition.")
-    strikes = Strike.objects.filter(competition=competition, reviewer=user).count()
-    if stats.reviewer_stopped(strikes=strikes, limit=review_settings.strike_limit):
+    if stats.reviewer_stopped(strikes=evaluator.strikes, limit=review_settings.strike_limit):
         raise ReviewerStopped("Too many check items were answered wrongly: your reviews no longer count.")
 
 
@@ -150,7 +168,7 @@ def _open_item(
         .filter(assigned__lt=k)
         .exclude(assignments__reviewer=user)
         .order_by("-assigned", "id")
-        .only("id", "first_id", "second_id")
+        .only("id", "kind", "first_id", "second_id")
     )
     for item in items[:200]:
         if _item_allowed(item.conversation_ids, allowed):
@@ -251,26 +269,49 @@ def _gold_item(competition: Competition, allowed: set[int], user, rng) -> Review
     return None
 
 
-def review_next(*, competition: Competition, user, rng: random.Random | None = None) -> ReviewAssignment:
+def gold_due(*, competition_id: int, user_id: int, position: int, rate: float) -> bool:
+    """Whether a reviewer's item number `position` (0, 1, ...) is a gold item: exactly one in each block of
+    round(1/rate) items, at a position within the block that the reviewer cannot predict (keyed by SECRET_KEY).
+
+    A fixed count per block, rather than a coin flip per item, gives every reviewer the same number of checks, so
+    the strike rule is equally strict for all (a coin flip leaves some reviewers with half the checks).
+    """
+    if rate <= 0:
+        return False
+    block_length = max(1, round(1 / rate))
+    block, offset = divmod(position, block_length)
+    key = f"{settings.SECRET_KEY}:gold:{competition_id}:{user_id}:{block}"
+    return random.Random(key).randrange(block_length) == offset
+
+
+def review_next(
+    *,
+    competition: Competition,
+    user,
+    rng: random.Random | None = None,
+    review_settings: ReviewSettings | None = None,
+) -> ReviewAssignment:
     """The reviewer's pending item, or a new one: a gold item at the declared rate, otherwise an open item short of
     k reviewers, otherwise a new item chosen to balance witnesses and pairs. Never the reviewer's own chat, their
     teams' bots' chats, or a chat they were already shown."""
     rng = rng or random.Random()
-    review_settings = review_settings_for(competition)
+    review_settings = review_settings or review_settings_for(competition)
     reviewer_check(competition=competition, review_settings=review_settings, user=user)
-    pending = ReviewAssignment.objects.filter(
-        competition=competition, reviewer=user, status=ReviewAssignment.Status.PENDING
-    ).first()
-    if pending is not None:
+    mine = ReviewAssignment.objects.filter(competition=competition, reviewer=user).aggregate(
+        given=Count("id"), pending=Max("id", filter=Q(status=ReviewAssignment.Status.PENDING))
+    )
+    done = mine["given"] - (mine["pending"] is not None)
+    if mine["pending"] is not None:
+        pending = ReviewAssignment.objects.select_related("item").get(pk=mine["pending"])
+        pending.reviewed_before = done
         return pending
-    done = ReviewAssignment.objects.filter(competition=competition, reviewer=user).count()
     if done >= review_settings.reviews_per_reviewer:
         raise NothingToReview("You have reviewed as many items as this competition asks. Thank you!")
     exclusions = _exclusions(competition, user)
     candidates = _candidates(competition, exclusions)
     allowed = {c for ids in candidates.values() for c in ids}
     item = None
-    if rng.random() < review_settings.gold_rate:
+    if gold_due(competition_id=competition.pk, user_id=user.pk, position=done, rate=review_settings.gold_rate):
         item = _gold_item(competition, allowed, user, rng)
     if item is None:
         kinds = [ReviewKind.PAIRWISE, ReviewKind.SINGLE]
@@ -290,7 +331,7 @@ def review_next(*, competition: Competition, user, rng: random.Random | None = N
         raise NothingToReview("There is nothing for you to review right now. Come back later.")
     try:
         with transaction.atomic():
-            return ReviewAssignment.objects.create(
+            assignment = ReviewAssignment.objects.create(
                 item=item,
                 reviewer=user,
                 competition=competition,
@@ -298,9 +339,11 @@ def review_next(*, competition: Competition, user, rng: random.Random | None = N
             )
     except IntegrityError:
         # A second tab asked at the same moment and its item won: show that one.
-        return ReviewAssignment.objects.get(
+        assignment = ReviewAssignment.objects.select_related("item").get(
             competition=competition, reviewer=user, status=ReviewAssignment.Status.PENDING
         )
+    assignment.reviewed_before = done
+    return assignment
 
 
 def _claim(*, assignment_id: int, user) -> ReviewAssignment:

@@ -23,7 +23,7 @@ CONFIDENCE = 0.95
 RIDGE = 0.01
 BOOTSTRAP_REPLICATES = 1000
 _NEWTON_TOLERANCE = 1e-9
-_CHORD_TOLERANCE = 1e-6
+_CHORD_TOLERANCE = 1e-5  # in log-strength: under a thousandth of a typical 95% interval's width
 _MAX_ITERATIONS = 100
 _CHUNK_CELLS = 2_000_000  # replicates × pairs per vectorised block: bounds memory at a few tens of MB
 
@@ -105,8 +105,8 @@ def win_rate_matrix(counts: PairCounts) -> list[list[float | None]]:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # tanh is an order of magnitude faster than scipy's expit on large arrays, and as accurate.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    # tanh is an order of magnitude faster than scipy's expit on large arrays, and as accurate; the dtype is kept.
+    return x.dtype.type(0.5) + x.dtype.type(0.5) * np.tanh(x.dtype.type(0.5) * x)
 
 
 def _incidence(counts: PairCounts) -> np.ndarray:
@@ -178,10 +178,12 @@ def bootstrap_strengths(
         return np.tile(theta_hat, (replicates, 1))
     rng = np.random.default_rng(seed)
     pairs = len(counts.first)
-    # Sparse pairs × items selectors: a vote count per pair times these sums it per item in O(pairs) per replicate.
+    # Sparse pairs × items selectors sum a per-pair count into per-item totals; the dense signed incidence turns
+    # strengths into per-pair differences and back in one matrix product each (BLAS beats gathers here).
     rows = np.arange(pairs)
     first_of = sparse.csr_array((np.ones(pairs), (rows, counts.first)), shape=(pairs, counts.items))
     second_of = sparse.csr_array((np.ones(pairs), (rows, counts.second)), shape=(pairs, counts.items))
+    incidence = _incidence(counts)
     inverse = np.linalg.inv(_hessian(counts, theta_hat, ridge))
     chunk = max(1, _CHUNK_CELLS // pairs)
     result = np.empty((replicates, counts.items))
@@ -191,11 +193,15 @@ def bootstrap_strengths(
         second_wins = rng.poisson(counts.second_wins, size=(size, pairs)).astype(np.float64)
         totals = first_wins + second_wins
         wins = (first_of.T @ first_wins.T + second_of.T @ second_wins.T).T
+        # Expected wins = Σ_first N·p + Σ_second N·(1 − p) = (N·p) @ incidence + Σ_second N.
+        expected_base = (second_of.T @ totals.T).T
         theta = np.tile(theta_hat, (size, 1))
         converged = np.zeros(size, dtype=bool)
         for _ in range(_MAX_ITERATIONS // 4):
-            expected_first = totals * _sigmoid(theta[:, counts.first] - theta[:, counts.second])
-            expected = (first_of.T @ expected_first.T + second_of.T @ (totals - expected_first).T).T
+            # The win probabilities in single precision (4× faster to compute); the sums stay in double, so the
+            # rounding (~1e-7 per pair) moves the strengths by far less than the tolerance.
+            p_first = _sigmoid((theta @ incidence.T).astype(np.float32))
+            expected = (totals * p_first) @ incidence + expected_base
             step = (wins - expected - ridge * theta) @ inverse
             theta += step
             converged = np.abs(step).max(axis=1) < _CHORD_TOLERANCE

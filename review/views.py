@@ -38,7 +38,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
     competition = _competition(request, slug)
     review_settings = services.review_settings_for(competition)
     try:
-        assignment = services.review_next(competition=competition, user=request.user)
+        assignment = services.review_next(competition=competition, user=request.user, review_settings=review_settings)
     except services.ReviewError as error:
         context = {"competition": competition, "error": _error_message(error), "settings": review_settings}
         return render(request, "review/review.html", context, status=200)
@@ -59,7 +59,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
         "competition": competition,
         "settings": review_settings,
         "form": form,
-        "done": request.user.review_assignments.filter(competition=competition, status="done").count(),
+        "done": assignment.reviewed_before,
         **selectors.assignment_for_display(assignment=assignment),
     }
     return render(request, "review/review.html", context)

@@ -302,3 +302,14 @@ def test_pending_item_is_returned_until_answered(world):
 
 def test_new_reviewer_helper_is_ready(world):
     assert make_reviewer(world.competition, "late").evaluations.get().is_ready
+
+
+def test_gold_is_due_exactly_once_per_block_at_an_unpredictable_position():
+    positions = set()
+    for user_id in range(40):
+        due = [services.gold_due(competition_id=1, user_id=user_id, position=n, rate=0.1) for n in range(100)]
+        assert sum(due) == 10
+        assert all(sum(due[block * 10 : block * 10 + 10]) == 1 for block in range(10))
+        positions.add(due.index(True))
+    assert len(positions) >= 5, "reviewers get their first check at different positions"
+    assert not any(services.gold_due(competition_id=1, user_id=1, position=n, rate=0.0) for n in range(50))
