@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def queued(world):
-    """Celery as in production (not eager), with apply_async recorded instead of sent to a broker."""
+def queued(world, settings):
+    """Celery as in production (not eager), with apply_async recorded instead of sent to a broker.
+
+    The Django setting is overridden too: in the embedded default Celery's conf reads it through."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app = tasks.review_recompute_task.app
     was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
