@@ -177,6 +177,17 @@ class ReviewItem(models.Model):
                 | (models.Q(kind="pairwise", second__isnull=False) & ~models.Q(first=models.F("second"))),
                 name="reviewitem_shape_matches_kind",
             ),
+            # One ordinary item per chat and per pair of chats: two reviewers opening the same item at once join it.
+            models.UniqueConstraint(
+                fields=["first"],
+                condition=models.Q(kind="single", gold__isnull=True),
+                name="reviewitem_one_single_per_chat",
+            ),
+            models.UniqueConstraint(
+                fields=["first", "second"],
+                condition=models.Q(kind="pairwise", gold__isnull=True),
+                name="reviewitem_one_per_pair",
+            ),
         ]
         indexes = [models.Index(fields=["competition", "kind"])]
 

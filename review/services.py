@@ -176,6 +176,15 @@ def _open_item(
     return None
 
 
+def _item_create(**fields) -> ReviewItem:
+    try:
+        with transaction.atomic():
+            return ReviewItem.objects.create(**fields)
+    except IntegrityError:
+        # Another reviewer opened the same item a moment ago: join it.
+        return ReviewItem.objects.get(gold__isnull=True, **fields)
+
+
 def _least_used(conversation_ids: list[int], usage: Counter, rng: random.Random) -> int:
     fewest = min(usage[c] for c in conversation_ids)
     return rng.choice([c for c in conversation_ids if usage[c] == fewest])
@@ -195,7 +204,7 @@ def _new_single_item(competition: Competition, candidates: dict[Witness, list[in
     fewest = min(per_witness[w] for w in open_witnesses)
     witness = rng.choice(sorted((w for w in open_witnesses if per_witness[w] == fewest), key=str))
     conversation_id = rng.choice(open_witnesses[witness])
-    return ReviewItem.objects.create(competition=competition, kind=ReviewKind.SINGLE, first_id=conversation_id)
+    return _item_create(competition=competition, kind=ReviewKind.SINGLE, first_id=conversation_id, second_id=None)
 
 
 def _strength_of(competition: Competition) -> dict[Witness, float]:
@@ -242,9 +251,7 @@ def _new_pair_item(competition: Competition, candidates: dict[Witness, list[int]
                 best = (priority, a, b)
     _, a, b = best
     first, second = sorted((_least_used(candidates[a], usage, rng), _least_used(candidates[b], usage, rng)))
-    return ReviewItem.objects.create(
-        competition=competition, kind=ReviewKind.PAIRWISE, first_id=first, second_id=second
-    )
+    return _item_create(competition=competition, kind=ReviewKind.PAIRWISE, first_id=first, second_id=second)
 
 
 def _gold_item(competition: Competition, allowed: set[int], user, rng) -> ReviewItem | None:
