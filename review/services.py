@@ -582,7 +582,7 @@ def _witness_rows(competition: Competition, table: stats.StrengthTable, witnesse
                 "strength": float(table.strength[index]) if comparisons else None,
                 "low": float(table.low[index]) if comparisons else None,
                 "high": float(table.high[index]) if comparisons else None,
-                "rank": table.ranks[index] if not (bot and bot.is_baseline) else None,
+                "rank": table.ranks[index],
                 # With the human witness as the anchor: the chance of sounding more human than a human witness.
                 "p_vs_human": stats.win_probability(table.strength[index]) if anchored and comparisons else None,
                 "p_vs_human_low": stats.win_probability(table.low[index]) if anchored and comparisons else None,
@@ -625,7 +625,13 @@ def review_recompute(*, competition_id: int, replicates: int = stats.BOOTSTRAP_R
             losers.append(index[loser])
     counts = stats.pair_counts(len(witnesses), winners, losers)
     anchor = index.get(HUMAN)
-    table = stats.strength_table(counts, anchor=anchor, replicates=replicates if winners else 0)
+    baselines = set(Bot.objects.filter(competition=competition, is_baseline=True).values_list("id", flat=True))
+    table = stats.strength_table(
+        counts,
+        anchor=anchor,
+        unranked=frozenset(index[w] for w in witnesses if w in baselines),
+        replicates=replicates if winners else 0,
+    )
     rows = _witness_rows(competition, table, witnesses, counts)
     rows.sort(key=lambda row: (row["strength"] is None, -(row["strength"] or 0), row["name"]))
     order = [witnesses.index(row["witness"]) for row in rows]

@@ -218,6 +218,7 @@ def strength_table(
     counts: PairCounts,
     *,
     anchor: int | None = None,
+    unranked: frozenset[int] = frozenset(),
     replicates: int = BOOTSTRAP_REPLICATES,
     ridge: float = RIDGE,
     seed: int = 0,
@@ -226,7 +227,8 @@ def strength_table(
     """Strengths relative to the anchor item (0 for the anchor itself; the mean otherwise), percentile intervals
     of the bootstrap replicates, and ranks: 1 + the number of items whose interval lies entirely above.
 
-    The anchor (the human witness) is in the same scale but gets no rank: it is the reference, not a competitor.
+    The anchor (the human witness) is in the same scale but gets no rank: it is the reference, not a competitor; nor
+    do the `unranked` items (baseline bots), which, as on the main leaderboard, do not push competitors down either.
     """
     theta = bradley_terry(counts, ridge=ridge)
     boot = bootstrap_strengths(counts, replicates=replicates, ridge=ridge, seed=seed, fit=theta)
@@ -243,7 +245,7 @@ def strength_table(
     compared[counts.second] = True
     intervals = [
         Interval(estimate=float(theta[i]), low=float(low[i]), high=float(high[i]))
-        if compared[i] and i != anchor
+        if compared[i] and i != anchor and i not in unranked
         else None
         for i in range(counts.items)
     ]

@@ -117,6 +117,12 @@ def test_ranks_follow_the_leaderboard_rule_on_well_separated_witnesses():
     assert table.ranks == [1, 2, 3]
 
 
+def test_unranked_baselines_neither_get_a_rank_nor_push_others_down():
+    counts = stats.pair_counts_from_matrix(_simulated_counts(np.array([3.0, 0.0, -3.0]), 400))
+    table = stats.strength_table(counts, unranked=frozenset({0}), replicates=200)
+    assert table.ranks == [None, 1, 2]
+
+
 def test_ranking_recovers_the_true_order_from_simulated_votes():
     truth = np.linspace(-2, 2, 10)
     counts = stats.pair_counts_from_matrix(_simulated_counts(truth, 100, seed=7))
