@@ -82,12 +82,23 @@ def test_each_bootstrap_replicate_is_the_exact_fit_of_its_resample():
     wins = _simulated_counts(np.linspace(-1, 1, 6), 40)
     counts = stats.pair_counts_from_matrix(wins)
     boot = stats.bootstrap_strengths(counts, replicates=20, seed=3)
-    rng = np.random.default_rng(3)
-    first = rng.poisson(counts.first_wins, size=(20, len(counts.first)))
-    second = rng.poisson(counts.second_wins, size=(20, len(counts.first)))
-    for row in range(20):
-        resampled = stats.PairCounts(counts.items, counts.first, counts.second, first[row] * 1.0, second[row] * 1.0)
-        np.testing.assert_allclose(boot[row], stats.bradley_terry(resampled), atol=1e-5)
+    for start, rng, size in stats.resamples(counts, replicates=20, seed=3):
+        first, second = stats.resample_counts(counts, rng, size)
+        for row in range(size):
+            resampled = stats.PairCounts(counts.items, counts.first, counts.second, first[row], second[row])
+            np.testing.assert_allclose(boot[start + row], stats.bradley_terry(resampled), atol=1e-5)
+
+
+def test_the_bootstrap_does_not_depend_on_how_replicates_are_split_into_blocks(monkeypatch):
+    counts = stats.pair_counts_from_matrix(_simulated_counts(np.linspace(-1, 1, 6), 40))
+    whole = stats.bootstrap_strengths(counts, replicates=30, seed=1)
+    np.testing.assert_array_equal(whole, stats.bootstrap_strengths(counts, replicates=30, seed=1))
+    assert len(stats.resamples(counts, replicates=30, seed=1)) == 1
+    monkeypatch.setattr(stats, "_CHUNK_CELLS", len(counts.first) * 4)
+    assert len(stats.resamples(counts, replicates=30, seed=1)) == 8
+    blocks = stats.bootstrap_strengths(counts, replicates=30, seed=1)
+    assert np.isfinite(blocks).all()
+    assert np.std(blocks, axis=0) == pytest.approx(np.std(whole, axis=0), rel=0.5)
 
 
 def test_bootstrap_intervals_cover_the_truth_about_as_often_as_they_claim():
