@@ -157,9 +157,7 @@ def _item_allowed(item_conversations: list[int], allowed: set[int]) -> bool:
     return all(conversation_id in allowed for conversation_id in item_conversations)
 
 
-def _open_item(
-    competition: Competition, kind: str, k: int, allowed: set[int], user, rng: random.Random
-) -> ReviewItem | None:
+def _open_item(competition: Competition, kind: str, k: int, allowed: set[int], user) -> ReviewItem | None:
     """An item of this kind still short of k reviewers that this reviewer may see: the fullest first, so that items
     reach k (and agreement can be measured) before new ones are opened."""
     items = (
@@ -328,7 +326,7 @@ def review_next(
             kinds = [ReviewKind.SINGLE]
         for kind in kinds:
             k = review_settings.reviews_per_transcript
-            item = _open_item(competition, kind, k, allowed, user, rng)
+            item = _open_item(competition, kind, k, allowed, user)
             if item is None:
                 make = _new_pair_item if kind == ReviewKind.PAIRWISE else _new_single_item
                 item = make(competition, candidates, rng)
