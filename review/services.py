@@ -119,13 +119,6 @@ class _Exclusions:
     team_bot_ids: set[int]
     user_id: int
 
-    def allows(self, conversation_id: int, evaluator_a_id: int, evaluator_b_id: int | None, bot_id: int | None) -> bool:
-        return (
-            conversation_id not in self.conversation_ids
-            and self.user_id not in (evaluator_a_id, evaluator_b_id)
-            and (bot_id is None or bot_id not in self.team_bot_ids)
-        )
-
 
 def _exclusions(competition: Competition, user) -> _Exclusions:
     seen = set()
@@ -140,16 +133,20 @@ def _exclusions(competition: Competition, user) -> _Exclusions:
 
 
 def _candidates(competition: Competition, exclusions: _Exclusions) -> dict[Witness, list[int]]:
-    """Reviewable chat ids per witness, for this reviewer."""
+    """Reviewable chat ids per witness (a bot id, or HUMAN for control chats, which have no bot), for this reviewer.
+
+    The exclusions are applied in SQL, so Python only groups the rows (this runs on every new item)."""
     rows = (
         counted_conversations(competition)
-        .exclude(Q(evaluator_a_id=exclusions.user_id) | Q(evaluator_b_id=exclusions.user_id))
-        .values_list("id", "partner_kind", "bot_id", "evaluator_a_id", "evaluator_b_id")
+        .exclude(evaluator_a_id=exclusions.user_id)
+        .exclude(evaluator_b_id=exclusions.user_id)
+        .exclude(id__in=exclusions.conversation_ids)
+        .exclude(bot_id__in=exclusions.team_bot_ids)
+        .values_list("id", "bot_id")
     )
     by_witness: dict[Witness, list[int]] = defaultdict(list)
-    for conversation_id, partner_kind, bot_id, evaluator_a_id, evaluator_b_id in rows:
-        if exclusions.allows(conversation_id, evaluator_a_id, evaluator_b_id, bot_id):
-            by_witness[witness_of(partner_kind, bot_id)].append(conversation_id)
+    for conversation_id, bot_id in rows:
+        by_witness[HUMAN if bot_id is None else bot_id].append(conversation_id)
     return by_witness
 
 
