@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "chat",
     "leaderboard",
     "exports",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "leaderboards-recompute-safety-net": {
         "task": "leaderboard.tasks.recompute_all_competitions",
+        "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
+    },
+    "review-recompute-safety-net": {
+        "task": "review.tasks.review_recompute_all",
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
     },
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
