@@ -6,17 +6,31 @@ judgments return rows of the same shape; tests check the two agree.
 """
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
-from django.db import connection
-from django.db.models import Avg, Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from chat.models import Conversation, Evaluator, Judgment, PartnerKind
+from chat.models import Conversation, Evaluator, Judgment, Message, PartnerKind
 from competitions.models import BotCall, Competition
 
 from . import tallies
+from .rater_quality import ExclusionRules, Pattern
 
 HUMAN_VERDICT = Q(verdict=Judgment.Verdict.HUMAN)
 
@@ -75,39 +89,117 @@ def evaluator_counts(competition: Competition) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class JudgmentFigures:
-    """Everything the judgments give.
+    """What the tallies (or the portable queries) give.
 
-    partner_rows: per bot_id (None = human partners, the baseline) over counted judgments: n, human,
-        confidence_sum, and per criterion i: c{i}_n, c{i}_sum, c{i}_sumsq.
     daily_rows: per bot (bots only) and UTC day over counted judgments: bot_id, day, n, human.
     evaluator_rows: per evaluator over valid judgments (their own standing not applied): evaluator_id, n, correct.
     """
 
     exclusion_counts: dict[str, int]
-    partner_rows: list[dict]
     daily_rows: list[dict]
     evaluator_rows: list[dict]
-    weights: dict[int | None, tuple[float, float, float]] | None
 
 
-def judgment_figures(competition: Competition, exclusions: Exclusions, *, weighted: bool) -> JudgmentFigures:
-    """From the tallies on Postgres; elsewhere from the portable queries. Weighting reads the judgments either way."""
-    counted = counted_judgments(competition, exclusions)
+def judgment_figures(competition: Competition, exclusions: Exclusions) -> JudgmentFigures:
+    """From the tallies on Postgres; elsewhere from the portable queries."""
     if tallies.tallies_kept():
         return JudgmentFigures(
             exclusion_counts=tallies.exclusion_counts(competition.pk),
-            partner_rows=tallies.per_partner(competition.pk, competition.criteria_keys),
             daily_rows=tallies.per_bot_day(competition.pk),
             evaluator_rows=tallies.per_evaluator(competition.pk),
-            weights=tallies.weighted_per_partner(competition.pk, counted) if weighted else None,
         )
     return JudgmentFigures(
         exclusion_counts=exclusion_counts(competition, exclusions),
-        partner_rows=per_partner(counted, competition.criteria_keys),
-        daily_rows=per_bot_day(counted),
+        daily_rows=per_bot_day(counted_judgments(competition, exclusions)),
         evaluator_rows=per_evaluator(valid_judgments(competition, exclusions)),
-        weights=weighted_per_partner(counted) if weighted else None,
     )
+
+
+def per_evaluator_partner(judgments: QuerySet[Judgment], keys: list[str]) -> list[tuple]:
+    """Per evaluator and partner (bot_id; None = human partners): evaluator_id, bot_id, n, human, confidence_sum,
+    then per criterion its count and sum. The cluster bootstrap resamples these rows' evaluators."""
+    criterion_aggregates = {}
+    for index, key in enumerate(keys):
+        criterion_aggregates[f"c{index}_n"] = Count(rating(key))
+        criterion_aggregates[f"c{index}_sum"] = Sum(rating(key))
+    return list(
+        judgments.values("evaluator_id", "bot_id")
+        .annotate(
+            n=Count("id"),
+            human=Count("id", filter=HUMAN_VERDICT),
+            confidence_sum=Sum("confidence"),
+            **criterion_aggregates,
+        )
+        .order_by()
+        .values_list("evaluator_id", "bot_id", "n", "human", "confidence_sum", *criterion_aggregates)
+    )
+
+
+def evaluator_patterns(
+    judgments: QuerySet[Judgment], rules: ExclusionRules, first_criterion: str | None
+) -> dict[int, Pattern]:
+    """Per evaluator, the response pattern of their judgments (rater_quality.Pattern), counted with the rules'
+    thresholds: verdicts, distinct ratings, judgments sent within fast_seconds of the chat's end, chats with at most
+    silent_max_messages of their own messages, and their first-criterion ratings by verdict."""
+    own_messages = (
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"), side=OuterRef("own_side"))
+        .order_by()
+        .values("conversation_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    bot_verdict = ~HUMAN_VERDICT
+    by_verdict = {}
+    if first_criterion is not None:
+        first = rating(first_criterion)
+        by_verdict = {
+            "human_n": Count(first, filter=HUMAN_VERDICT),
+            "human_sum": Sum(first, filter=HUMAN_VERDICT),
+            "bot_n": Count(first, filter=bot_verdict),
+            "bot_sum": Sum(first, filter=bot_verdict),
+        }
+    rows = (
+        judgments.annotate(
+            own_side=Case(
+                When(conversation__evaluator_a_id=F("evaluator_id"), then=Value("a")),
+                default=Value("b"),
+                output_field=CharField(),
+            )
+        )
+        .annotate(own=Coalesce(Subquery(own_messages, output_field=IntegerField()), Value(0)))
+        .annotate(
+            is_silent=Case(
+                When(own__lte=rules.silent_max_messages, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+        .values("evaluator_id")
+        .annotate(
+            n=Count("id"),
+            human=Count("id", filter=HUMAN_VERDICT),
+            distinct_ratings=Count("ratings", distinct=True),
+            fast=Count(
+                "id",
+                filter=Q(created_at__lt=F("conversation__ended_at") + timedelta(seconds=rules.fast_seconds)),
+            ),
+            silent=Sum("is_silent"),
+            **by_verdict,
+        )
+        .order_by()
+    )
+    return {
+        row["evaluator_id"]: Pattern(
+            judgments=row["n"],
+            human_verdicts=row["human"],
+            distinct_ratings=row["distinct_ratings"],
+            fast=row["fast"],
+            silent=row["silent"] or 0,
+            human_verdict_rating_n=row.get("human_n") or 0,
+            human_verdict_rating_sum=float(row.get("human_sum") or 0),
+            bot_verdict_rating_n=row.get("bot_n") or 0,
+            bot_verdict_rating_sum=float(row.get("bot_sum") or 0),
+        )
+        for row in rows
+    }
 
 
 # The portable queries (SQLite, and the reference the Postgres scans are tested against).
@@ -158,28 +250,6 @@ def per_evaluator(judgments: QuerySet[Judgment]) -> list[dict]:
         .annotate(n=Count("id"), correct=Count("id", filter=Q(verdict=F("partner_kind"))))
         .order_by()
     )
-
-
-def weighted_per_partner(judgments: QuerySet[Judgment]) -> dict[int | None, tuple[float, float, float]]:
-    """Per bot: Σw, Σw², Σw·[human], where w is the evaluator's accuracy over the same judgments.
-
-    Only run when the competition weights evaluators by accuracy: it reads the counted judgments twice more.
-    """
-    accuracy_sql, accuracy_params = (
-        judgments.values("evaluator_id")
-        .annotate(w=Avg(Case(When(verdict=F("partner_kind"), then=Value(1.0)), default=Value(0.0))))
-        .order_by()
-        .query.sql_with_params()
-    )
-    rows_sql, rows_params = judgments.values("bot_id", "evaluator_id", "verdict").order_by().query.sql_with_params()
-    # The inner queries are the ORM's own SQL with their parameters kept separate; nothing here is user input.
-    sql = (
-        "SELECT r.bot_id, SUM(a.w), SUM(a.w * a.w), SUM(CASE WHEN r.verdict = %s THEN a.w ELSE 0 END) "  # noqa: S608
-        f"FROM ({rows_sql}) r JOIN ({accuracy_sql}) a ON a.evaluator_id = r.evaluator_id GROUP BY r.bot_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (Judgment.Verdict.HUMAN, *rows_params, *accuracy_params))
-        return {bot_id: (float(w or 0), float(w2 or 0), float(wh or 0)) for bot_id, w, w2, wh in cursor.fetchall()}
 
 
 def chats_per_bot(competition: Competition) -> dict[int, tuple[int, int]]:

@@ -34,6 +34,7 @@ ALPHA = 0.05
 POWER = 0.8
 DEFAULT_MARGIN = 0.10
 DEFAULT_MIN_JUDGMENTS = 30
+MORE_JUDGMENTS_CAP = 10_000_000  # beyond this "about N more" says nothing more useful (and fits a database integer)
 _NORMAL = NormalDist()
 
 
@@ -192,7 +193,7 @@ def more_judgments_needed(
     if not gaps or judgments == 0:
         return None
     scale = (standard_error * z / max(gaps)) ** 2
-    return max(0, ceil(judgments * (scale - 1)))
+    return min(MORE_JUDGMENTS_CAP, max(0, ceil(judgments * (scale - 1))))
 
 
 def compare_to_baseline(
@@ -290,7 +291,8 @@ def ranks_with_intervals(
     """Ranks of the given rates (all of them ranked) and the central `confidence` interval of each bootstrap rank.
 
     In each replicate a bot's rank is 1 + the number of bots with a strictly higher rate (a replicate in which a bot
-    drew no judgment leaves it out of that bot's interval).
+    drew no judgment leaves it out of that bot's interval). The interval is widened to hold the Arena rank: with very
+    few evaluators the bootstrap sees less uncertainty than the intervals do (one evaluator: none at all).
     """
     if not rates:
         return []
@@ -306,7 +308,7 @@ def ranks_with_intervals(
             continue
         low = int(np.quantile(drawn, tail, method="lower"))
         high = int(np.quantile(drawn, 1 - tail, method="higher"))
-        intervals.append(Rank(rank, low, high))
+        intervals.append(Rank(rank, min(low, rank), max(high, rank)))
     return intervals
 
 

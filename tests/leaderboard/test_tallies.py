@@ -30,10 +30,13 @@ def assert_tallies_equal_a_recount(competition_id: int) -> None:
 
 def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     exclusions = aggregates.Exclusions.for_competition(competition)
-    from_tallies = aggregates.judgment_figures(competition, exclusions, weighted=True)
+    keys = competition.criteria_keys
+    from_tallies = aggregates.judgment_figures(competition, exclusions)
+    tally_partner_rows = tallies.per_partner(competition.pk, keys)
     chats = aggregates.chats_per_bot(competition)
     with mock.patch.object(tallies, "tallies_kept", return_value=False):
-        portable = aggregates.judgment_figures(competition, exclusions, weighted=True)
+        portable = aggregates.judgment_figures(competition, exclusions)
+        portable_partner_rows = aggregates.per_partner(aggregates.counted_judgments(competition, exclusions), keys)
         portable_chats = aggregates.chats_per_bot(competition)
 
     assert from_tallies.exclusion_counts == portable.exclusion_counts
@@ -42,15 +45,22 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     # A criterion nobody rated sums to NULL in the portable queries and to 0 in the tallies; the figures read both as 0.
     by_partner = {
         row["bot_id"]: {key: 0 if value is None else value for key, value in row.items()} | {"bot_id": row["bot_id"]}
-        for row in portable.partner_rows
+        for row in portable_partner_rows
     }
-    assert {row["bot_id"] for row in from_tallies.partner_rows} == set(by_partner)
-    for row in from_tallies.partner_rows:
+    assert {row["bot_id"] for row in tally_partner_rows} == set(by_partner)
+    for row in tally_partner_rows:
         assert row == pytest.approx(by_partner[row["bot_id"]])
     assert chats == portable_chats
-    assert from_tallies.weights.keys() == portable.weights.keys()
-    for partner, sums in from_tallies.weights.items():
-        assert sums == pytest.approx(portable.weights[partner])
+    # The per-evaluator rows the bootstrap resamples add up to the tallies' per-partner counts and rating sums.
+    cells = aggregates.per_evaluator_partner(aggregates.counted_judgments(competition, exclusions), keys)
+    for row in tally_partner_rows:
+        mine = [cell for cell in cells if cell[1] == row["bot_id"]]
+        assert sum(cell[2] for cell in mine) == row["n"]
+        assert sum(cell[3] for cell in mine) == row["human"]
+        assert sum(cell[4] for cell in mine) == row["confidence_sum"]
+        for index in range(len(keys)):
+            assert sum(cell[5 + 2 * index] for cell in mine) == row[f"c{index}_n"]
+            assert sum(cell[6 + 2 * index] or 0 for cell in mine) == pytest.approx(row[f"c{index}_sum"])
 
 
 def test_the_tallies_agree_with_the_portable_queries(scenario):
