@@ -160,6 +160,8 @@ def test_bot_page_shows_criteria_and_days(client, computed, participant):
     assert "Human-likeness" in html
     assert computed.day_one.strftime("%Y-%m-%d") in html
     assert "250 ms" in html
+    assert "n = 20 / 4" in html  # judgments / evaluators
+    assert "+10.0" in html  # alice 90% against the baseline's 80%
 
 
 def test_example_chats_only_when_allowed_and_anonymised(client, computed, participant):
