@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hulic_bench_agg"
@@ -410,8 +412,7 @@ def breakdown(competition) -> list[tuple[str, float]]:
     from leaderboard.rater_quality import ExclusionRules
 
     exclusions = aggregates.Exclusions.for_competition(competition)
-    counted = aggregates.counted_judgments(competition, exclusions)
-    valid = aggregates.valid_judgments(competition, exclusions)
+    c, x = competition, exclusions
     rules = ExclusionRules.from_dict(competition.exclusion_rules)
     keys = competition.criteria_keys
     steps = [
@@ -421,20 +422,21 @@ def breakdown(competition) -> list[tuple[str, float]]:
         ("per evaluator (tallies)", lambda: tallies.per_evaluator(competition.pk)),
         ("chats per bot (tallies)", lambda: aggregates.chats_per_bot(competition)),
         ("median latency (histograms)", lambda: aggregates.median_latency_per_bot(competition)),
-        ("per evaluator and partner", lambda: aggregates.per_evaluator_partner(counted, keys)),
-        ("response patterns per evaluator", lambda: aggregates.evaluator_patterns(valid, rules, keys[0])),
-        ("bootstrap, 1,000 replicates", lambda: bootstrap(competition, counted, keys)),
+        ("per evaluator and partner", lambda: aggregates.evaluator_figures(c, x, rules, with_patterns=False)),
+        ("  + patterns (every 5 min)", lambda: aggregates.evaluator_figures(c, x, rules, with_patterns=True)),
+        ("bootstrap, 1,000 replicates", lambda: bootstrap(competition, exclusions, rules)),
     ]
     return [(name, timed(step, runs=1)[0]) for name, step in steps]
 
 
-def bootstrap(competition, counted, keys) -> None:
+def bootstrap(competition, exclusions, rules) -> None:
     """The statistics of a recompute on its per-evaluator rows: rates, comparisons, ranks and rating means."""
     from competitions.models import Bot
     from leaderboard import aggregates, services
 
-    cells = aggregates.per_evaluator_partner(counted, keys)
-    evaluators = sorted({cell[0] for cell in cells})
+    keys = competition.criteria_keys
+    cells = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False).cells
+    evaluators = np.unique(cells[:, 0])
     partners = [*Bot.objects.filter(competition=competition).values_list("id", flat=True), None]
     started = time.perf_counter()
     services.bootstrap_figures(cells, evaluators, partners, competition=competition, keys=keys)
@@ -625,7 +627,7 @@ def main() -> None:
         if row[0] is not None:
             assert stored[row[0]].judgments == row[1] and stored[row[0]].judged_human == row[2], row
     steps = breakdown(competition)
-    sql_seconds = sum(seconds for name, seconds in steps if not name.startswith("bootstrap"))
+    sql_seconds = sum(seconds for name, seconds in steps if not name.startswith(("bootstrap", "  +")))
     from leaderboard import tallies
 
     started = time.perf_counter()

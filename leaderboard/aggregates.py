@@ -5,9 +5,12 @@ thousand rows whatever the number of judgments. Elsewhere (SQLite, the embedded 
 judgments return rows of the same shape; tests check the two agree.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+import numpy as np
+import pandas
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -118,11 +121,24 @@ def judgment_figures(competition: Competition, exclusions: Exclusions) -> Judgme
 
 @dataclass(frozen=True)
 class EvaluatorFigures:
-    """cells: per evaluator and partner over counted judgments (see per_evaluator_partner);
-    patterns: per evaluator over valid judgments (see evaluator_patterns)."""
+    """cells: per evaluator and partner over counted judgments, the columns of per_evaluator_partner as a float
+    array (a human partner's bot_id is NaN, a missing sum 0); patterns: per evaluator over valid judgments (see
+    evaluator_patterns), None when not read."""
 
-    cells: list[tuple]
+    cells: np.ndarray
     patterns: dict[int, Pattern] | None
+
+
+def cells_array(rows: list[tuple], keys: list[str]) -> np.ndarray:
+    """per_evaluator_partner's rows as a float array: None bot_id → NaN, None sums → 0."""
+    width = 5 + 2 * len(keys)
+    if not rows:
+        return np.zeros((0, width))
+    array = np.array(rows, dtype=object)
+    bot = array[:, 1]
+    array[:, 1] = np.where(bot == None, np.nan, bot)  # noqa: E711 (elementwise comparison)
+    array[:, 2:] = np.where(array[:, 2:] == None, 0, array[:, 2:])  # noqa: E711
+    return array.astype(float)
 
 
 def evaluator_figures(
@@ -143,9 +159,8 @@ def evaluator_figures(
     patterns = None
     if with_patterns:
         patterns = evaluator_patterns(valid_judgments(competition, exclusions), rules, keys[0] if keys else None)
-    return EvaluatorFigures(
-        cells=per_evaluator_partner(counted_judgments(competition, exclusions), keys), patterns=patterns
-    )
+    cells = cells_array(per_evaluator_partner(counted_judgments(competition, exclusions), keys), keys)
+    return EvaluatorFigures(cells=cells, patterns=patterns)
 
 
 def _ratings_sql(keys: list[str]) -> str:
@@ -156,9 +171,9 @@ def _ratings_sql(keys: list[str]) -> str:
     )
 
 
-def _cells_postgres(competition: Competition, keys: list[str]) -> list[tuple]:
+def _cells_postgres(competition: Competition, keys: list[str]) -> np.ndarray:
     """per_evaluator_partner's rows from one scan of the counted judgments (ratings that are not numbers add
-    nothing, as in the tallies)."""
+    nothing, as in the tallies), read with COPY and parsed in C: 400,000 rows as Python tuples took seconds."""
     sums = "".join(f", COUNT(c{i}), SUM(c{i})" for i in range(len(keys)))
     params = {f"k{i}": key for i, key in enumerate(keys)} | {
         "c": competition.pk,
@@ -183,11 +198,19 @@ def _cells_postgres(competition: Competition, keys: list[str]) -> list[tuple]:
         ) counted
         GROUP BY 1, 2
     """  # noqa: S608
+    buffer = io.BytesIO()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()]
+        # mogrify quotes the parameters as execute would; COPY takes no parameters of its own.
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT", buffer)
+    if not buffer.getvalue():
+        return np.zeros((0, 5 + 2 * len(keys)))
+    buffer.seek(0)
+    frame = pandas.read_csv(buffer, sep="\t", header=None, na_values=["\\N"], keep_default_na=False)
+    array = frame.to_numpy(dtype=float)
+    array[:, 2:] = np.nan_to_num(array[:, 2:])
+    return array
 
 
 def _evaluator_figures_one_scan(competition: Competition, keys: list[str], rules: ExclusionRules) -> EvaluatorFigures:
@@ -238,7 +261,7 @@ def _evaluator_figures_one_scan(competition: Competition, keys: list[str], rules
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     width = 6 + 2 * len(keys)
-    cells = [tuple(row[:2]) + tuple(row[3:width]) for row in rows if not row[2]]
+    cells = cells_array([tuple(row[:2]) + tuple(row[3:width]) for row in rows if not row[2]], keys)
     totals: dict[int, list] = {}
     for row in rows:
         n, human = row[3], row[4]

@@ -59,24 +59,28 @@ def competitions_to_refresh() -> list[int]:
     return ids
 
 
-def _matrices(cells: list[tuple], evaluators: list[int], partners: list[int | None], criteria: int) -> dict:
+def _matrices(cells: np.ndarray, evaluators: np.ndarray, partners: list[int | None], criteria: int) -> dict:
     """Evaluators × partners arrays from the per-evaluator-and-partner rows (rows of other evaluators are left out)."""
-    row_of = {evaluator: index for index, evaluator in enumerate(evaluators)}
-    column_of = {partner: index for index, partner in enumerate(partners)}
     shape = (len(evaluators), len(partners))
     arrays = {name: np.zeros(shape) for name in ("n", "human", "confidence")}
     arrays["criteria"] = [(np.zeros(shape), np.zeros(shape)) for _ in range(criteria)]
-    for evaluator_id, bot_id, n, human, confidence_sum, *sums in cells:
-        row = row_of.get(evaluator_id)
-        column = column_of.get(bot_id)
-        if row is None or column is None:
-            continue
-        arrays["n"][row, column] = n
-        arrays["human"][row, column] = human
-        arrays["confidence"][row, column] = float(confidence_sum or 0)
-        for index, (counts, totals) in enumerate(arrays["criteria"]):
-            counts[row, column] = sums[2 * index] or 0
-            totals[row, column] = float(sums[2 * index + 1] or 0)
+    if len(evaluators) == 0 or len(cells) == 0:
+        return arrays
+    rows = np.searchsorted(evaluators, cells[:, 0])
+    known = (rows < len(evaluators)) & (evaluators[np.minimum(rows, len(evaluators) - 1)] == cells[:, 0])
+    column_of = {partner: index for index, partner in enumerate(partners) if partner is not None}
+    human_column = partners.index(None)
+    columns = np.array(
+        [human_column if np.isnan(bot) else column_of.get(int(bot), -1) for bot in cells[:, 1]], dtype=int
+    )
+    keep = known & (columns >= 0)
+    rows, columns, kept = rows[keep], columns[keep], cells[keep]
+    arrays["n"][rows, columns] = kept[:, 2]
+    arrays["human"][rows, columns] = kept[:, 3]
+    arrays["confidence"][rows, columns] = kept[:, 4]
+    for index, (counts, totals) in enumerate(arrays["criteria"]):
+        counts[rows, columns] = kept[:, 5 + 2 * index]
+        totals[rows, columns] = kept[:, 6 + 2 * index]
     return arrays
 
 
@@ -116,7 +120,7 @@ def _flags(patterns: dict, rules: ExclusionRules) -> tuple[dict[int, dict[str, s
 
 
 def bootstrap_figures(
-    cells: list[tuple], evaluators: list[int], partners: list[int | None], *, competition: Competition, keys: list[str]
+    cells: np.ndarray, evaluators: np.ndarray, partners: list[int | None], *, competition: Competition, keys: list[str]
 ) -> tuple[list[inference.Rate], np.ndarray, list[dict], np.ndarray, list[inference.Comparison]]:
     """The statistics of the partners (bots, then None for the human baseline) from the counted per-evaluator rows
     of the given evaluators: rates with their replicates, rating figures, confidence sums, and each bot against the
@@ -169,7 +173,8 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     latency = aggregates.median_latency_per_bot(competition)
     bots = list(Bot.objects.filter(competition_id=competition.pk).only("id", "name", "is_baseline"))
 
-    evaluators = sorted({cell[0] for cell in cells} - flagged)
+    flagged_rows = np.isin(cells[:, 0], list(flagged))
+    evaluators = np.unique(cells[~flagged_rows, 0])
     partners: list[int | None] = [bot.pk for bot in bots] + [None]
     rates, replicates, criteria, confidence_sums, comparisons = bootstrap_figures(
         cells, evaluators, partners, competition=competition, keys=keys
@@ -213,7 +218,7 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
         )
     _assign_ranks_and_positions(bot_scores, replicates, min_judgments=competition.min_judgments_to_rank)
 
-    flagged_judgments = sum(cell[2] for cell in cells if cell[0] in flagged)
+    flagged_judgments = int(cells[flagged_rows, 2].sum())
     previous = LeaderboardSnapshot.objects.filter(competition=competition).values_list(
         "patterns_computed_at", flat=True
     )

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 from unittest import mock
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -176,7 +177,11 @@ def test_the_one_scan_on_postgres_agrees_with_the_portable_queries(competition_w
     with mock.patch.object(tallies, "tallies_kept", return_value=False):
         portable = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=True)
 
-    assert sorted(fast.cells, key=str) == sorted(portable.cells, key=str) == sorted(cells_only.cells, key=str)
+    def rows(cells):
+        return sorted(map(tuple, np.nan_to_num(cells, nan=-1).tolist()))
+
+    assert rows(fast.cells) == rows(portable.cells) == rows(cells_only.cells)
+    assert len(rows(portable.cells)) == 4  # three honest evaluators and the clicker: a suspension does not count
     assert cells_only.patterns is None
     assert fast.patterns.keys() == portable.patterns.keys()
     for evaluator, pattern in fast.patterns.items():

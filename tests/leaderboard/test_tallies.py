@@ -4,6 +4,7 @@ import io
 import threading
 from unittest import mock
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
@@ -14,6 +15,7 @@ from chat.models import Conversation, Evaluator, Judgment
 from competitions.models import BotCall
 from leaderboard import aggregates, tallies
 from leaderboard.models import EvaluatorTally, JudgmentTally, LatencyTally
+from leaderboard.rater_quality import ExclusionRules
 from tests.factories import BotFactory, EvaluatorFactory, UserFactory
 
 from .conftest import judge_bot
@@ -52,15 +54,26 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
         assert row == pytest.approx(by_partner[row["bot_id"]])
     assert chats == portable_chats
     # The per-evaluator rows the bootstrap resamples add up to the tallies' per-partner counts and rating sums.
-    cells = aggregates.per_evaluator_partner(aggregates.counted_judgments(competition, exclusions), keys)
+    rules = ExclusionRules()
+    for cells in (
+        aggregates.cells_array(
+            aggregates.per_evaluator_partner(aggregates.counted_judgments(competition, exclusions), keys), keys
+        ),
+        aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False).cells,
+    ):
+        assert_cells_add_up(cells, tally_partner_rows, keys)
+
+
+def assert_cells_add_up(cells, tally_partner_rows, keys) -> None:
     for row in tally_partner_rows:
-        mine = [cell for cell in cells if cell[1] == row["bot_id"]]
-        assert sum(cell[2] for cell in mine) == row["n"]
-        assert sum(cell[3] for cell in mine) == row["human"]
-        assert sum(cell[4] for cell in mine) == row["confidence_sum"]
+        bot = cells[:, 1]
+        mine = cells[np.isnan(bot)] if row["bot_id"] is None else cells[bot == row["bot_id"]]
+        assert mine[:, 2].sum() == row["n"]
+        assert mine[:, 3].sum() == row["human"]
+        assert mine[:, 4].sum() == row["confidence_sum"]
         for index in range(len(keys)):
-            assert sum(cell[5 + 2 * index] for cell in mine) == row[f"c{index}_n"]
-            assert sum(cell[6 + 2 * index] or 0 for cell in mine) == pytest.approx(row[f"c{index}_sum"])
+            assert mine[:, 5 + 2 * index].sum() == row[f"c{index}_n"]
+            assert mine[:, 6 + 2 * index].sum() == pytest.approx(row[f"c{index}_sum"])
 
 
 def test_the_tallies_agree_with_the_portable_queries(scenario):
