@@ -44,11 +44,13 @@ def bootstrap_weights(evaluators: int, *, replicates: int = REPLICATES, seed: in
     A fixed seed makes a recompute of the same judgments give the same figures.
     """
     if evaluators == 0:
-        return np.zeros((replicates, 0))
+        return np.zeros((replicates, 0), dtype=np.float32)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, evaluators, size=(replicates, evaluators))
     draws += np.arange(replicates)[:, None] * evaluators
-    return np.bincount(draws.ravel(), minlength=replicates * evaluators).reshape(replicates, evaluators).astype(float)
+    counts = np.bincount(draws.ravel(), minlength=replicates * evaluators).reshape(replicates, evaluators)
+    # float32: the products below are exact for counts under 2**24 and take half the time of float64.
+    return counts.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class Rate:
 
 def _ratio_replicates(weights: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Replicates × partners of Σ totals / Σ counts over the drawn evaluators; NaN where a replicate drew no count."""
-    numerator = weights @ totals
-    denominator = weights @ counts
+    numerator = (weights @ np.asarray(totals, dtype=weights.dtype)).astype(float)
+    denominator = (weights @ np.asarray(counts, dtype=weights.dtype)).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
 

@@ -69,10 +69,9 @@ def _matrices(cells: np.ndarray, evaluators: np.ndarray, partners: list[int | No
     rows = np.searchsorted(evaluators, cells[:, 0])
     known = (rows < len(evaluators)) & (evaluators[np.minimum(rows, len(evaluators) - 1)] == cells[:, 0])
     column_of = {partner: index for index, partner in enumerate(partners) if partner is not None}
-    human_column = partners.index(None)
-    columns = np.array(
-        [human_column if np.isnan(bot) else column_of.get(int(bot), -1) for bot in cells[:, 1]], dtype=int
-    )
+    bots, where = np.unique(np.nan_to_num(cells[:, 1], nan=-1), return_inverse=True)
+    column_of_bot = np.array([column_of.get(int(bot), -1) if bot >= 0 else partners.index(None) for bot in bots])
+    columns = column_of_bot[where]
     keep = known & (columns >= 0)
     rows, columns, kept = rows[keep], columns[keep], cells[keep]
     arrays["n"][rows, columns] = kept[:, 2]
