@@ -642,9 +642,14 @@ def conversation_summary(conversations: pa.RecordBatch) -> dict:
 
 
 def build_archive(
-    request: ExportRequest, *, datasheet: Callable[[dict, dict], str], on_rows: ProgressCallback
+    request: ExportRequest,
+    *,
+    datasheet: Callable[[dict, dict], str],
+    on_rows: ProgressCallback,
+    extra_files: dict[str, str] | None = None,
 ) -> tuple[Path, dict]:
-    """Write the data files and DATASHEET.md into a zip in a temporary file; the caller stores and removes it.
+    """Write the data files, DATASHEET.md and `extra_files` (name: text) into a zip in a temporary file; the caller
+    stores and removes it.
 
     Returns the zip's path and the summary (counts, dates, languages) written into the datasheet.
     """
@@ -662,6 +667,8 @@ def build_archive(
             counts["reviews"] = _write_reviews(request, conversations, archive, Path(tmp), on_rows)
             summary = {**conversation_summary(conversations), **counts}
             archive.writestr("DATASHEET.md", datasheet(summary, specs))
+            for name, text in (extra_files or {}).items():
+                archive.writestr(name, text)
     except BaseException:
         Path(archive_name).unlink(missing_ok=True)
         raise

@@ -1,5 +1,6 @@
 """Writes: creating and building export jobs, expiring them, and the control room's operations."""
 
+import json
 import logging
 import threading
 import time
@@ -228,6 +229,7 @@ def _build(job_id: int) -> ExportJob:
             request,
             datasheet=lambda summary, specs: datasheet_markdown(job=job, summary=summary, specs=specs),
             on_rows=progress,
+            extra_files={"ANALYSIS_PLAN.json": analysis_plan_json(competition=job.competition)},
         )
         progress.flush()
         _store(job, archive, summary)
@@ -241,6 +243,17 @@ def _build(job_id: int) -> ExportJob:
             archive.unlink(missing_ok=True)
     job.refresh_from_db()
     return job
+
+
+def analysis_plan_json(*, competition: Competition) -> str:
+    """The competition's analysis plan, every version with its hash (the locked one first), for the archive."""
+    from leaderboard.selectors import analysis_plans
+
+    versions = [
+        {"kind": plan.kind, "recorded_at": plan.recorded_at.isoformat(), "sha256": plan.sha256, "plan": plan.plan}
+        for plan in analysis_plans(competition=competition)
+    ]
+    return json.dumps({"competition": competition.slug, "versions": versions}, ensure_ascii=False, indent=2)
 
 
 def _store(job: ExportJob, archive, summary: dict) -> None:

@@ -16,7 +16,8 @@ from math import comb
 import numpy as np
 from scipy import sparse
 
-from leaderboard.stats import Interval, honest_ranks
+from leaderboard.inference import arena_ranks
+from leaderboard.stats import Interval
 
 CONFIDENCE = 0.95
 # A ridge of 0.01 on the log-strengths: it keeps a witness that won (or lost) every comparison at a finite
@@ -276,8 +277,15 @@ def strength_table(
         for i in range(counts.items)
     ]
     return StrengthTable(
-        strength=theta, low=low, high=high, ranks=honest_ranks(intervals), anchor=anchor, replicates=replicates
+        strength=theta, low=low, high=high, ranks=_ranks_of(intervals), anchor=anchor, replicates=replicates
     )
+
+
+def _ranks_of(intervals: list[Interval | None]) -> list[int | None]:
+    """The main leaderboard's rank rule (1 + the number surely better); a witness without an interval has no rank."""
+    present = [interval for interval in intervals if interval is not None]
+    ranks = iter(arena_ranks([i.low for i in present], [i.high for i in present]))
+    return [next(ranks) if interval is not None else None for interval in intervals]
 
 
 def win_probability(strength_difference: float) -> float:
