@@ -2,14 +2,18 @@
 
 import asyncio
 import json
+import logging
 import random
+import weakref
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from chat import selectors, services
 from chat.bot_turns import bot_turn_schedule
@@ -18,11 +22,16 @@ from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
 from chat.typing_relay import TypingRelayLimit
+from hulic.log_throttle import ThrottledLog
 from hulic.storable_text import unstorable_character_index
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_BIG = 1009
+# The channel layer (Redis) or the database is unreachable: the page reconnects with backoff (docs/chat-protocol.md).
+CLOSE_TRY_AGAIN_LATER = 1013
+quiet_log = ThrottledLog(logging.getLogger(__name__))
+_open_sockets: "weakref.WeakSet[ChatConsumer]" = weakref.WeakSet()
 # Frames of any kind one socket may send: a burst of 20, then 4 a second. Chat messages have their own,
 # stricter per-evaluator limit (CHAT_MESSAGES_PER_10S) in the service.
 FRAME_BURST = 20
@@ -72,6 +81,26 @@ class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send) -> None:
+        """Channels asks the layer for this socket's channel before ``connect``: with Redis down that raised, and the
+        handshake got an HTTP 500 with a traceback. It gets the close code the page retries instead."""
+        answered = False
+
+        async def tracking_send(message) -> None:
+            nonlocal answered
+            answered = True
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, tracking_send)
+        except (RedisError, OSError) as error:
+            if answered:
+                raise
+            quiet_log.warning("chat-connect-layer", "a chat socket was refused for now", error=error)
+            await receive()  # websocket.connect
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
     async def dispatch(self, message) -> None:
         """Every event straight to its handler.
 
@@ -97,6 +126,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             conversation, exists = await _load_for_user(public_id, self.user)
         except (KeyError, ValueError):
             conversation, exists = None, False
+        except DatabaseError as error:
+            await self._try_again_later("chat-connect-database", error)
+            return
         if conversation is None:
             await self.close(code=CLOSE_FORBIDDEN if exists else CLOSE_NOT_FOUND)
             return
@@ -106,9 +138,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.public_id = conversation.public_id
         self.side = conversation.side_of(self.user)
         self.is_bot_chat = conversation.is_bot_chat
+        try:
+            await self.channel_layer.group_add(conversation_group(conversation.pk), self.channel_name)
+        except Exception as error:
+            await self._try_again_later("chat-connect-layer", error)
+            return
         self.group = conversation_group(conversation.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        _open_sockets.add(self)
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.sent_seq = _int_or_none(query.get("last_seq", ["0"])[0]) or 0
         await self.send_json(self._hello(conversation))
@@ -120,11 +157,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.send_json(self._ended_frame(conversation.status, conversation.end_reason, conversation.ended_by))
 
+    async def _try_again_later(self, kind: str, error: Exception) -> None:
+        """Accepted, then closed with a code the page retries: a refused handshake would be an HTTP 500."""
+        quiet_log.warning(kind, "a chat socket was refused for now", error=error)
+        await self.accept()
+        await self.close(code=CLOSE_TRY_AGAIN_LATER)
+
     async def disconnect(self, code) -> None:
+        _open_sockets.discard(self)
         if self.timer is not None:
             self.timer.cancel()
         if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception as error:
+                quiet_log.warning("chat-leave-group", "leaving a chat group failed", error=error)
 
     async def websocket_receive(self, message) -> None:
         """Cap frames before parsing; throttle floods per socket, so one noisy client slows only itself."""
@@ -153,7 +200,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._on_message(content)
         elif kind == "typing":
             if self.typing_relay.allow():
-                await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
+                await self._broadcast(({"type": "chat.typing", "side": self.side},))
         elif kind == "resume":
             last_seq = _int_or_none(content.get("last_seq"))
             if last_seq is None:
@@ -168,6 +215,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return
             await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
         elif kind == "ping":
+            # The client's last seq: what it has not got (events lost while Redis restarted) is sent before pong.
+            last_seq = _int_or_none(content.get("last_seq"))
+            if last_seq is not None:
+                self.sent_seq = min(self.sent_seq, last_seq)
+                await self._send_backlog()
             await self.send_json({"type": "pong"})
         else:
             await self._error("bad_frame", "Unknown frame type.")
@@ -204,6 +256,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(rejected.code, str(rejected), client_msg_id=client_msg_id)
             await self._broadcast(rejected.events)
             return
+        except DatabaseError as error:
+            # A lost connection (a failover, a restart): not acked, so the client sends the same id again, and a
+            # message that was saved after all is answered with its original ack.
+            quiet_log.warning("chat-message-database", "saving a chat message failed", error=error)
+            retry_ms = round(settings.CHAT_BUSY_RETRY_MS * (0.5 + random.random()))
+            await self._error("busy", "The server is busy.", client_msg_id=client_msg_id, retry_after_ms=retry_ms)
+            return
         # Saved (committed) before anyone is told: the ack first, then the partner and this side's other sockets.
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
         await self._broadcast(posted.events)
@@ -217,11 +276,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await chat_database(services.conversation_end_if_expired)(conversation=conversation)
 
     async def _broadcast(self, events: tuple[dict, ...]) -> None:
+        """Saved before this is called: if the layer is down the partner fetches the events' messages later."""
         for event in events:
-            await self.channel_layer.group_send(self.group, event)
+            try:
+                await self.channel_layer.group_send(self.group, event)
+            except Exception as error:
+                quiet_log.warning("chat-broadcast", "broadcasting a chat event failed", error=error)
+                return
 
     async def _send_backlog(self) -> None:
         for message in await _messages_after(conversation_id=self.conversation_id, after_seq=self.sent_seq):
+            if message.seq <= self.sent_seq:  # sent meanwhile by an event (a resync runs beside the events)
+                continue
             await self._send_message(
                 seq=message.seq,
                 side=message.side,
@@ -293,3 +359,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, code: str, message: str, **extra) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+
+async def chat_sockets_resync() -> None:
+    """Every open chat socket of this process fetches the messages it missed (chat/layer_watch.py)."""
+    sockets = list(_open_sockets)
+    results = await asyncio.gather(*(socket._send_backlog() for socket in sockets), return_exceptions=True)
+    failed = [result for result in results if isinstance(result, Exception)]
+    if failed:
+        quiet_log.warning(
+            "chat-resync",
+            "%s of %s chat sockets could not fetch what they missed",
+            len(failed),
+            len(sockets),
+            error=failed[0],
+        )

@@ -1,8 +1,16 @@
 """Realtime fan-out of chat events over the channel layer. The database is the truth; events only wake sockets."""
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from hulic.log_throttle import ThrottledLog
+
+# A lost event costs a socket nothing but latency (the consumer fetches what it missed, docs/chat-protocol.md), so
+# failures to send one are logged quietly: one line per kind per interval.
+quiet_log = ThrottledLog(logging.getLogger(__name__))
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -53,7 +61,11 @@ def send_event_on_commit(conversation_id: int, event: dict) -> None:
 
     def send() -> None:
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is None:
+            return
+        try:
             async_to_sync(layer.group_send)(conversation_group(conversation_id), event)
+        except Exception as error:
+            quiet_log.warning("event-send", "sending a chat event failed", error=error)
 
     transaction.on_commit(send)

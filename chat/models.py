@@ -131,6 +131,11 @@ class Conversation(models.Model):
     # The bot's turn is claimed on this row so that it runs once per user message across processes.
     bot_replied_to_seq = models.PositiveIntegerField(default=0, help_text="Last seq the bot has answered.")
     bot_turn_started_at = models.DateTimeField(null=True, blank=True, help_text="Set while a bot turn is in flight.")
+    # Renewed every CHAT_BOT_TURN_HEARTBEAT_SECONDS by the process running the turn: a claim whose heartbeat stops
+    # (the process died) is taken over by another process's sweep (chat/bot_turns.py).
+    bot_turn_heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the process running the bot turn."
+    )
     started_at = models.DateTimeField(default=timezone.now)
     deadline_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)

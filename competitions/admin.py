@@ -57,7 +57,16 @@ COMPETITION_HELP = {
     "matchmaking_paused": _("Pause the start of new chats, e.g. during an incident."),
     "evaluator_pool": _("Open: anyone signed in may evaluate. By invitation: only invited evaluators."),
     "reveal_partner_after_judgment": _("Tell evaluators after their verdict whether it was a bot or a human."),
-    "weight_evaluators_by_accuracy": _("Weight verdicts by how well each evaluator spots humans in control chats."),
+    "equivalence_margin": _(
+        "A bot within this many points (0.10 = 10 points) of the human baseline is called indistinguishable when "
+        "the equivalence test says so. Set it before evaluation opens: the analysis plan is locked then."
+    ),
+    "min_judgments_to_rank": _("A bot is ranked and compared with the human baseline once it has this many judgments."),
+    "exclusion_rules": _(
+        "Which response patterns exclude an evaluator (same verdict, straight-lined ratings, judging in seconds, "
+        "silent chats, verdicts against own ratings, failed attention checks) and their thresholds. Declared before "
+        "evaluation opens; later changes are logged and shown."
+    ),
     "leaderboard_public_during_evaluation": _(
         "Off: only organizers see the leaderboard until the competition closes, so teams cannot tune to it."
     ),
@@ -132,8 +141,17 @@ class CompetitionAdmin(admin.ModelAdmin):
                     "onboarding_questions",
                     "evaluator_pool",
                     "reveal_partner_after_judgment",
-                    "weight_evaluators_by_accuracy",
                 ],
+            },
+        ),
+        (
+            _("Analysis plan"),
+            {
+                "fields": ["equivalence_margin", "min_judgments_to_rank", "exclusion_rules"],
+                "description": _(
+                    "The statistical settings, with the minimum chat length above. They are locked and published "
+                    "with a hash when evaluation opens; any later change is logged and shown on the public page."
+                ),
             },
         ),
         (
@@ -156,6 +174,13 @@ class CompetitionAdmin(admin.ModelAdmin):
         if formfield is not None and db_field.name in COMPETITION_HELP:
             formfield.help_text = COMPETITION_HELP[db_field.name]
         return formfield
+
+    def save_model(self, request, obj, form, change):
+        """Record a change of the analysis plan made after evaluation opened (it is shown on the public page)."""
+        from leaderboard.services import analysis_plan_record
+
+        super().save_model(request, obj, form, change)
+        analysis_plan_record(competition=obj)
 
     def get_readonly_fields(self, request, obj=None):
         # Phases change only through the ordered action, so a slip of the dropdown cannot reopen a closed one.

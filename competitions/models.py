@@ -24,6 +24,13 @@ def default_criteria() -> list[dict]:
     return [dict(item) for item in DEFAULT_CRITERIA]
 
 
+def default_exclusion_rules() -> dict:
+    # leaderboard.rater_quality is pure (no Django import), so importing it here makes no cycle.
+    from leaderboard.rater_quality import ExclusionRules
+
+    return ExclusionRules().as_dict()
+
+
 def default_languages() -> list[str]:
     return list(SUPPORTED_LANGUAGES)
 
@@ -115,11 +122,6 @@ class Competition(models.Model):
         validators=[MinValueValidator(0.05), MaxValueValidator(0.95)],
         help_text="Three-party: the share of a person's games in which they are the interrogator.",
     )
-    equivalence_margin = models.FloatField(
-        default=0.1,
-        validators=[MinValueValidator(0.01), MaxValueValidator(0.5)],
-        help_text="Three-party: a win-rate interval within 50% ± this margin is called indistinguishable.",
-    )
     criteria = models.JSONField(default=default_criteria, help_text='Rating criteria: [{"key": ..., "label": ...}].')
     onboarding_questions = models.JSONField(
         default=default_onboarding_questions,
@@ -136,7 +138,23 @@ class Competition(models.Model):
     dataset_published = models.BooleanField(
         default=False, help_text="Publish the public dataset release (only once the competition is closed)."
     )
-    weight_evaluators_by_accuracy = models.BooleanField(default=False)
+    equivalence_margin = models.FloatField(
+        default=0.10,
+        validators=[MinValueValidator(0.01), MaxValueValidator(0.5)],
+        help_text="A bot within this many points (0.10 = 10 points) of the human baseline counts as indistinguishable "
+        "when the equivalence test (TOST) says so. Part of the analysis plan, locked when evaluation opens.",
+    )
+    min_judgments_to_rank = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="A bot is ranked and tested against the baseline once it has this many counted judgments.",
+    )
+    exclusion_rules = models.JSONField(
+        default=default_exclusion_rules,
+        blank=True,
+        help_text="Response-pattern rules that exclude an evaluator (leaderboard.rater_quality.ExclusionRules). "
+        "Part of the analysis plan, locked when evaluation opens.",
+    )
     matchmaking_paused = models.BooleanField(default=False)
     show_example_chats_to_teams = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

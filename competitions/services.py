@@ -301,7 +301,13 @@ def competition_set_phase(*, competition: Competition, phase: str) -> Competitio
     if phase == Competition.Phase.CLOSED and competition.evaluation_closes_at is None:
         competition.evaluation_closes_at = now
         fields.append("evaluation_closes_at")
-    competition.save(update_fields=fields)
+    with transaction.atomic():
+        competition.save(update_fields=fields)
+        if phase == Competition.Phase.EVALUATION:
+            # The statistical settings are frozen the moment evaluation opens (issue 12): a later change is logged.
+            from leaderboard.services import analysis_plan_record
+
+            analysis_plan_record(competition=competition)
     return competition
 
 

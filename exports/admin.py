@@ -34,7 +34,7 @@ class ExportJobAdmin(admin.ModelAdmin):
         url = reverse("admin:exports_exportjob_download", args=[job.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
-    @admin.action(description=_("Retry the selected failed exports"))
+    @admin.action(description=_("Retry the selected failed or stalled exports"))
     def retry_failed(self, request, queryset):
         retried = sum(services.export_job_retry(job=job) for job in queryset)
         self.message_user(request, _("%(n)d export(s) queued again.") % {"n": retried}, messages.SUCCESS)

@@ -38,6 +38,7 @@ from django.db import connection
 from chat.models import Conversation, Game, GameVerdict, Judgment, Message
 from competitions.models import Bot, Competition, Team
 from exports.pseudonyms import DIGEST_CHARS, PREFIXES, Pseudonymizer, hmac_pads
+from review.exporting import REVIEW_COLUMNS, REVIEW_SCHEMA, review_batch
 
 BATCH_ROWS = 50_000
 SPOOL_BLOCK_BYTES = 2 << 20
@@ -254,10 +255,16 @@ def table_specs(request: ExportRequest) -> dict[str, TableSpec]:
         ),
         params=list(cte_params),
     )
+    reviews = TableSpec(
+        name="reviews",
+        columns=[Column(name, kind, description) for name, kind, description in REVIEW_COLUMNS],
+        select_sql="",  # built in Python by review.exporting (reviews are few): see _write_reviews
+    )
     return {
         "messages": messages,
         "judgments": judgments,
         "conversations": conversations,
+        "reviews": reviews,
         "games": _games_spec(request, dialect),
     }
 
@@ -683,6 +690,25 @@ def _write_jsonl(request, specs, conversations, archive, tmp: Path, on_rows: Pro
     return counts
 
 
+def _write_reviews(request: ExportRequest, conversations: pa.RecordBatch, archive, tmp: Path, on_rows) -> int:
+    """Transcript-review judgments of the exported chats, pseudonymised with this export's salt."""
+    batch = review_batch(
+        competition=request.competition,
+        conversation_ids=set(conversations[KEY_COLUMN].to_pylist()),
+        pseudonymize=Pseudonymizer(request.salt),
+    )
+    if request.format == "jsonl":
+        with archive.open("reviews.jsonl", "w") as entry, io.TextIOWrapper(entry, encoding="utf-8") as out:
+            for row in batch.to_pylist():
+                out.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+        on_rows(batch.num_rows)
+        return batch.num_rows
+    keyed = batch.add_column(0, KEY_COLUMN, pa.array(range(batch.num_rows), pa.int64()))
+    return _write_table(
+        "reviews", iter([keyed]), REVIEW_SCHEMA, fmt=request.format, archive=archive, tmp=tmp, on_rows=on_rows
+    )
+
+
 def conversation_summary(conversations: pa.RecordBatch) -> dict:
     """Datasheet figures taken from the exported conversations themselves."""
     evaluators = pc.unique(pa.chunked_array([conversations["evaluator_a"], conversations["evaluator_b"]]).drop_null())
@@ -696,9 +722,14 @@ def conversation_summary(conversations: pa.RecordBatch) -> dict:
 
 
 def build_archive(
-    request: ExportRequest, *, datasheet: Callable[[dict, dict], str], on_rows: ProgressCallback
+    request: ExportRequest,
+    *,
+    datasheet: Callable[[dict, dict], str],
+    on_rows: ProgressCallback,
+    extra_files: dict[str, str] | None = None,
 ) -> tuple[Path, dict]:
-    """Write the data files and DATASHEET.md into a zip in a temporary file; the caller stores and removes it.
+    """Write the data files, DATASHEET.md and `extra_files` (name: text) into a zip in a temporary file; the caller
+    stores and removes it.
 
     Returns the zip's path and the summary (counts, dates, languages) written into the datasheet.
     """
@@ -713,9 +744,12 @@ def build_archive(
             zipfile.ZipFile(archive_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
         ):
             counts = write(request, specs, conversations, archive, Path(tmp), on_rows)
+            counts["reviews"] = _write_reviews(request, conversations, archive, Path(tmp), on_rows)
             counts["games"] = _write_games(request, specs["games"], archive, Path(tmp), on_rows)
             summary = {**conversation_summary(conversations), **counts}
             archive.writestr("DATASHEET.md", datasheet(summary, specs))
+            for name, text in (extra_files or {}).items():
+                archive.writestr(name, text)
     except BaseException:
         Path(archive_name).unlink(missing_ok=True)
         raise

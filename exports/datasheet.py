@@ -34,7 +34,7 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
         else "Bots and teams appear as pseudonyms (`B-...`, `T-...`)."
     )
     first, last = summary.get("first_started"), summary.get("last_ended")
-    tables = ["messages", "judgments", "games"]
+    tables = ["messages", "judgments", "reviews", "games"]
     if job.format == ExportJob.Format.JSONL:
         tables.insert(0, "conversations")
     field_sections = "\n".join(f"### {name}\n\n{_fields(specs[name])}" for name in tables)
@@ -47,6 +47,7 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
 - Exported: {timezone.now().strftime("%Y-%m-%d %H:%M UTC")}; format {job.format}; files: {files}
 - Counts: {summary.get("conversations", 0)} conversations, {summary.get("messages", 0)} messages,
   {summary.get("judgments", 0)} judgments, {summary.get("evaluators", 0)} evaluators,
+  {summary.get("reviews", 0)} transcript reviews (in `reviews.{job.format}`),
   {summary.get("games", 0)} three-party games (`games.{job.format}`; see docs/three-party.md).
 - Dates: {_day(first)} to {_day(last)}.
 - Languages: {", ".join(summary.get("languages") or []) or "none"}.
@@ -60,6 +61,13 @@ limit of {competition.chat_time_limit_seconds} seconds and at most {competition.
 evaluator records a verdict (human or bot), a confidence from 1 to 5, ratings from 1 to 5 on the competition's
 criteria and a short reason. Evaluators consented to the competition's terms before their first chat. Only finished
 chats are included.
+
+Transcript review (if the competition ran it): other evaluators later read finished chats, never their own or their
+team's bots', with the chatting evaluator shown as "Interrogator" and the partner as "Witness". A *single* review
+judges one transcript (verdict, confidence, reason); a *pairwise* review shows two transcripts side by side (sides
+randomised) and asks which witness sounds more human, with a reason. Some items are *gold* items with a known answer
+(attention checks); a reviewer who failed more of them than the competition's declared strike limit stopped counting.
+Each review is one row of `reviews`; gold rows are marked.
 
 ## Anonymization
 

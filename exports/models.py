@@ -45,6 +45,9 @@ class ExportJob(models.Model):
     counts = models.JSONField(default=dict, blank=True, help_text="Conversations, messages, judgments exported.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while a worker builds the job (and set when it is queued): a job whose heartbeat stopped belongs to a
+    # worker that died, and is taken over (exports.services.exports_resume_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

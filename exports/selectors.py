@@ -98,6 +98,14 @@ def last_recompute_at(*, competition: Competition) -> datetime | None:
     return snapshot.computed_at if snapshot else None
 
 
+def flagged_evaluators(*, competition: Competition) -> list:
+    """Evaluators the leaderboard's response-pattern rules flag, with their evidence (at most 50, most judgments
+    first). The rules are the competition's analysis plan; whether a flag excludes is the plan's, not a person's."""
+    from leaderboard.selectors import flagged_evaluators as leaderboard_flagged
+
+    return list(leaderboard_flagged(competition=competition)[:50])
+
+
 def control_room_snapshot(*, competition: Competition) -> dict:
     hour_ago = timezone.now() - timedelta(hours=1)
     bots = list(
@@ -131,6 +139,7 @@ def control_room_snapshot(*, competition: Competition) -> dict:
         "open_reports_count": reports.count(),
         "open_reports": list(reports.select_related("conversation", "reporter").order_by("-created_at")[:10]),
         "last_recompute_at": last_recompute_at(competition=competition),
+        "flagged_evaluators": flagged_evaluators(competition=competition),
         "export_jobs": list(ExportJob.objects.filter(competition=competition).select_related("team")[:10]),
         "recent_failed_calls": list(
             BotCall.objects.filter(bot__competition=competition, ok=False).select_related("bot")[:5]

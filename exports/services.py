@@ -1,13 +1,16 @@
 """Writes: creating and building export jobs, expiring them, and the control room's operations."""
 
+import json
 import logging
+import threading
 import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Evaluator
@@ -17,10 +20,11 @@ from exports.builder import ExportRequest, build_archive
 from exports.datasheet import datasheet_markdown
 from exports.models import ExportJob
 from exports.pseudonyms import new_salt
+from hulic.log_throttle import ThrottledLog
 
 logger = logging.getLogger(__name__)
+quiet_log = ThrottledLog(logger)
 
-# A worker that died mid-build leaves its job "running"; after this long another run may claim it.
 EXPORT_TASK_TIME_LIMIT_SECONDS = 1900
 PROGRESS_INTERVAL_SECONDS = 0.5
 
@@ -66,6 +70,8 @@ def export_job_create(
         competition=competition, scope=scope, team=team, format=fmt, status__in=reusable
     ).first()
     if existing:
+        # A job whose worker died is queued again rather than handed back stuck.
+        _requeue_if_stale(existing)
         return existing
     job = ExportJob.objects.create(
         competition=competition,
@@ -79,29 +85,68 @@ def export_job_create(
 
 
 def export_job_queue(*, job: ExportJob) -> None:
+    """Queue the build after commit. With the broker down the job stays queued and beat's exports_resume_stale
+    queues it again after EXPORT_STALE_SECONDS: the request still succeeds."""
     from exports.tasks import export_job_build
 
-    transaction.on_commit(lambda: export_job_build.delay(job.pk))
+    def queue() -> None:
+        try:
+            export_job_build.delay(job.pk)
+        except Exception as error:
+            quiet_log.warning(
+                "export-queue", "queueing export job %s failed; it is queued again later", job.pk, error=error
+            )
+
+    transaction.on_commit(queue)
 
 
-def export_job_retry(*, job: ExportJob) -> bool:
-    """Put a failed job back in the queue; False if it was not failed."""
-    requeued = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.FAILED).update(
-        status=ExportJob.Status.QUEUED, error="", progress_percent=0, rows_written=0
+def _stale_jobs():
+    """Queued or running jobs with no sign of life for EXPORT_STALE_SECONDS: the worker building it died (kill -9,
+    out of memory, a lost host), or the queued task was lost with the broker's data. A live build renews its
+    heartbeat every EXPORT_HEARTBEAT_SECONDS; a queued job's heartbeat is when it was last queued."""
+    stale = timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    return ExportJob.objects.alias(alive_at=Coalesce("heartbeat_at", "started_at", "created_at")).filter(
+        status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING], alive_at__lt=stale
+    )
+
+
+def _requeue_if_stale(job: ExportJob) -> bool:
+    requeued = (
+        _stale_jobs()
+        .filter(pk=job.pk)
+        .update(status=ExportJob.Status.QUEUED, heartbeat_at=timezone.now(), progress_percent=0, rows_written=0)
     )
     if requeued:
+        job.status = ExportJob.Status.QUEUED
         export_job_queue(job=job)
     return bool(requeued)
 
 
+def exports_resume_stale() -> int:
+    """Queue every stale job again (the beat task): a job taken over finishes instead of staying "running"."""
+    return sum(_requeue_if_stale(job) for job in _stale_jobs())
+
+
+def export_job_retry(*, job: ExportJob) -> bool:
+    """Put a failed or stalled job back in the queue; False if it is neither (a live build, a finished job)."""
+    requeued = ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.FAILED).update(
+        status=ExportJob.Status.QUEUED, error="", progress_percent=0, rows_written=0, heartbeat_at=timezone.now()
+    )
+    if requeued:
+        export_job_queue(job=job)
+        return True
+    return _requeue_if_stale(job)
+
+
 def _claim(job_id: int) -> bool:
+    """Queued, or running with a stopped heartbeat: a redelivered task then takes over the dead worker's job."""
     now = timezone.now()
-    stale = now - timedelta(seconds=EXPORT_TASK_TIME_LIMIT_SECONDS)
-    claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, started_at__lt=stale)
+    claimable = Q(status=ExportJob.Status.QUEUED) | Q(pk__in=_stale_jobs().values("pk"))
     return (
         ExportJob.objects.filter(claimable, pk=job_id).update(
             status=ExportJob.Status.RUNNING,
             started_at=now,
+            heartbeat_at=now,
             finished_at=None,
             progress_percent=0,
             rows_written=0,
@@ -109,6 +154,38 @@ def _claim(job_id: int) -> bool:
         )
         == 1
     )
+
+
+class _Heartbeat:
+    """Renews the job's heartbeat from a thread while the build runs, whatever phase it is in (queries, pandas,
+    zipping): a worker killed mid-build stops it, and the job is taken over (exports_resume_stale)."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"export-heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> "_Heartbeat":
+        if connection.vendor != "sqlite":  # SQLite (the embedded default) admits one writer at a time
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(settings.EXPORT_HEARTBEAT_SECONDS):
+                try:
+                    ExportJob.objects.filter(pk=self.job_id, status=ExportJob.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:
+                    logger.warning("renewing the heartbeat of export job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()
 
 
 class _Progress:
@@ -134,6 +211,11 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     """Build the job's archive; None if another run holds it. Failures end as status "failed" with the reason."""
     if not _claim(job_id):
         return None
+    with _Heartbeat(job_id):
+        return _build(job_id)
+
+
+def _build(job_id: int) -> ExportJob:
     job = ExportJob.objects.select_related("competition", "team").get(pk=job_id)
     archive = None
     try:
@@ -147,6 +229,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             request,
             datasheet=lambda summary, specs: datasheet_markdown(job=job, summary=summary, specs=specs),
             on_rows=progress,
+            extra_files={"ANALYSIS_PLAN.json": analysis_plan_json(competition=job.competition)},
         )
         progress.flush()
         _store(job, archive, summary)
@@ -160,6 +243,17 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             archive.unlink(missing_ok=True)
     job.refresh_from_db()
     return job
+
+
+def analysis_plan_json(*, competition: Competition) -> str:
+    """The competition's analysis plan, every version with its hash (the locked one first), for the archive."""
+    from leaderboard.selectors import analysis_plans
+
+    versions = [
+        {"kind": plan.kind, "recorded_at": plan.recorded_at.isoformat(), "sha256": plan.sha256, "plan": plan.plan}
+        for plan in analysis_plans(competition=competition)
+    ]
+    return json.dumps({"competition": competition.slug, "versions": versions}, ensure_ascii=False, indent=2)
 
 
 def _store(job: ExportJob, archive, summary: dict) -> None:

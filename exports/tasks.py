@@ -15,3 +15,9 @@ def export_job_build(job_id: int) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def exports_expire() -> int:
     return services.exports_expire()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def exports_resume_stale() -> int:
+    """The beat safety net for exports: a job whose worker died (or whose queued task was lost) is queued again."""
+    return services.exports_resume_stale()

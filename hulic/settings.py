@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "chat",
     "leaderboard",
     "exports",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,9 @@ CACHES = (
 )
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Kombu's Redis transport with the fix that keeps the worker alive through a Redis restart (hulic/celery_broker.py).
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT = "hulic.celery_broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -254,6 +258,11 @@ CHAT_BOT_DELAY_MIN_MS = env_float("CHAT_BOT_DELAY_MIN_MS", 1200.0)
 CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 20000.0)
 CHAT_BOT_DELAY_JITTER = env_float("CHAT_BOT_DELAY_JITTER", 0.25)
 CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
+# A bot turn's claim is renewed this often by its process; one not renewed for the lease is taken over by another
+# process's sweep, which runs this often (chat/bot_turns.py): an orphaned turn is answered within ~lease + sweep.
+CHAT_BOT_TURN_HEARTBEAT_SECONDS = env_float("CHAT_BOT_TURN_HEARTBEAT_SECONDS", 1.0)
+CHAT_BOT_TURN_LEASE_SECONDS = env_float("CHAT_BOT_TURN_LEASE_SECONDS", 4.0)
+CHAT_BOT_TURN_SWEEP_SECONDS = env_float("CHAT_BOT_TURN_SWEEP_SECONDS", 1.0)
 # Past this many database calls queued in one ASGI process, new messages are refused with `busy` (retry_after_ms)
 # rather than queued: acks of accepted messages stay fast and clients resend (docs/chat-protocol.md).
 CHAT_BUSY_BACKLOG = env_int("CHAT_BUSY_BACKLOG", 100)
@@ -265,6 +274,11 @@ CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.Word
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)
+# A running export renews its heartbeat this often; one silent for EXPORT_STALE_SECONDS (its worker died) is queued
+# again by the beat task that runs every EXPORT_RESUME_EVERY_SECONDS: taken over within a minute with the defaults.
+EXPORT_HEARTBEAT_SECONDS = env_float("EXPORT_HEARTBEAT_SECONDS", 10.0)
+EXPORT_STALE_SECONDS = env_float("EXPORT_STALE_SECONDS", 40.0)
+EXPORT_RESUME_EVERY_SECONDS = env_float("EXPORT_RESUME_EVERY_SECONDS", 15.0)
 
 LEADERBOARD_SAFETY_NET_SECONDS = env_int("LEADERBOARD_SAFETY_NET_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -276,7 +290,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leaderboard.tasks.recompute_all_competitions",
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
     },
+    "review-recompute-safety-net": {
+        "task": "review.tasks.review_recompute_all",
+        "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
+    },
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
+    "exports-resume-stale": {"task": "exports.tasks.exports_resume_stale", "schedule": EXPORT_RESUME_EVERY_SECONDS},
     # Ends chats past their deadline whose sockets are all gone, so nobody is left in a dead chat.
     "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
 }
@@ -286,10 +305,13 @@ if not DEBUG and not EMBEDDED:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_THROTTLE_SECONDS = env_float("LOG_THROTTLE_SECONDS", 30.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One warning or error of a kind per interval: an outage does not bury the logs (hulic/log_throttle.py).
+    "filters": {"throttle": {"()": "hulic.log_throttle.ThrottleFilter", "interval": LOG_THROTTLE_SECONDS}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["throttle"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every bot request at INFO; BotCall rows already record each call.
     "loggers": {"httpx": {"level": "WARNING"}},

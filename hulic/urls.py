@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("chat.api_urls")),
     path("", include("leaderboard.api_urls")),
     path("", include("exports.api_urls")),
+    path("", include("review.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("leaderboard.urls")),
     path("", include("exports.urls")),
+    path("", include("review.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -5,18 +5,36 @@ thousand rows whatever the number of judgments. Elsewhere (SQLite, the embedded 
 judgments return rows of the same shape; tests check the two agree.
 """
 
+import io
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
-from django.db import connection
-from django.db.models import Avg, Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
+import numpy as np
+import pandas
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from chat.models import Conversation, Evaluator, Judgment, PartnerKind
+from chat.models import Conversation, Evaluator, Judgment, Message, PartnerKind
 from competitions.models import BotCall, Competition
 
 from . import tallies
+from .rater_quality import ExclusionRules, Pattern
 
 HUMAN_VERDICT = Q(verdict=Judgment.Verdict.HUMAN)
 
@@ -75,39 +93,291 @@ def evaluator_counts(competition: Competition) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class JudgmentFigures:
-    """Everything the judgments give.
+    """What the tallies (or the portable queries) give.
 
-    partner_rows: per bot_id (None = human partners, the baseline) over counted judgments: n, human,
-        confidence_sum, and per criterion i: c{i}_n, c{i}_sum, c{i}_sumsq.
     daily_rows: per bot (bots only) and UTC day over counted judgments: bot_id, day, n, human.
     evaluator_rows: per evaluator over valid judgments (their own standing not applied): evaluator_id, n, correct.
     """
 
     exclusion_counts: dict[str, int]
-    partner_rows: list[dict]
     daily_rows: list[dict]
     evaluator_rows: list[dict]
-    weights: dict[int | None, tuple[float, float, float]] | None
 
 
-def judgment_figures(competition: Competition, exclusions: Exclusions, *, weighted: bool) -> JudgmentFigures:
-    """From the tallies on Postgres; elsewhere from the portable queries. Weighting reads the judgments either way."""
-    counted = counted_judgments(competition, exclusions)
+def judgment_figures(competition: Competition, exclusions: Exclusions) -> JudgmentFigures:
+    """From the tallies on Postgres; elsewhere from the portable queries."""
     if tallies.tallies_kept():
         return JudgmentFigures(
             exclusion_counts=tallies.exclusion_counts(competition.pk),
-            partner_rows=tallies.per_partner(competition.pk, competition.criteria_keys),
             daily_rows=tallies.per_bot_day(competition.pk),
             evaluator_rows=tallies.per_evaluator(competition.pk),
-            weights=tallies.weighted_per_partner(competition.pk, counted) if weighted else None,
         )
     return JudgmentFigures(
         exclusion_counts=exclusion_counts(competition, exclusions),
-        partner_rows=per_partner(counted, competition.criteria_keys),
-        daily_rows=per_bot_day(counted),
+        daily_rows=per_bot_day(counted_judgments(competition, exclusions)),
         evaluator_rows=per_evaluator(valid_judgments(competition, exclusions)),
-        weights=weighted_per_partner(counted) if weighted else None,
     )
+
+
+@dataclass(frozen=True)
+class EvaluatorFigures:
+    """cells: per evaluator and partner over counted judgments, the columns of per_evaluator_partner as a float
+    array (a human partner's bot_id is NaN, a missing sum 0); patterns: per evaluator over valid judgments (see
+    evaluator_patterns), None when not read."""
+
+    cells: np.ndarray
+    patterns: dict[int, Pattern] | None
+
+
+def cells_array(rows: list[tuple], keys: list[str]) -> np.ndarray:
+    """per_evaluator_partner's rows as a float array: None bot_id → NaN, None sums → 0."""
+    width = 5 + 2 * len(keys)
+    if not rows:
+        return np.zeros((0, width))
+    array = np.array(rows, dtype=object)
+    bot = array[:, 1]
+    array[:, 1] = np.where(bot == None, np.nan, bot)  # noqa: E711 (elementwise comparison)
+    array[:, 2:] = np.where(array[:, 2:] == None, 0, array[:, 2:])  # noqa: E711
+    return array.astype(float)
+
+
+def evaluator_figures(
+    competition: Competition, exclusions: Exclusions, rules: ExclusionRules, *, with_patterns: bool
+) -> EvaluatorFigures:
+    """The per-evaluator rows the bootstrap resamples and, when asked, the response patterns the flags read.
+
+    The patterns need each judged chat's end and the evaluator's own messages: the costly part, so the recompute asks
+    for them only every few minutes (services.PATTERNS_MAX_AGE_SECONDS). On Postgres one scan of the judgments gives
+    both (grouped by evaluator, partner and standing), or a scan of the judgments alone gives the rows; elsewhere the
+    portable queries. Tests check the two agree.
+    """
+    keys = competition.criteria_keys
+    if tallies.tallies_kept():
+        if with_patterns:
+            return _evaluator_figures_one_scan(competition, keys, rules)
+        return EvaluatorFigures(cells=_cells_postgres(competition, keys), patterns=None)
+    patterns = None
+    if with_patterns:
+        patterns = evaluator_patterns(valid_judgments(competition, exclusions), rules, keys[0] if keys else None)
+    cells = cells_array(per_evaluator_partner(counted_judgments(competition, exclusions), keys), keys)
+    return EvaluatorFigures(cells=cells, patterns=patterns)
+
+
+def _ratings_sql(keys: list[str]) -> str:
+    """Each criterion's rating as float8 (NULL unless a number): c0, c1, ... with the keys as parameters k0, k1, ..."""
+    return "".join(
+        f", CASE WHEN jsonb_typeof(j.ratings -> %(k{i})s) = 'number' THEN (j.ratings ->> %(k{i})s)::float8 END AS c{i}"
+        for i in range(len(keys))
+    )
+
+
+def _cells_postgres(competition: Competition, keys: list[str]) -> np.ndarray:
+    """per_evaluator_partner's rows from one scan of the counted judgments (ratings that are not numbers add
+    nothing, as in the tallies), read with COPY and parsed in C: 400,000 rows as Python tuples took seconds."""
+    sums = "".join(f", COUNT(c{i}), SUM(c{i})" for i in range(len(keys)))
+    params = {f"k{i}": key for i, key in enumerate(keys)} | {
+        "c": competition.pk,
+        "min": competition.min_turns_to_count,
+        "failed": Conversation.Status.BOT_FAILED.value,
+        "suspended": Evaluator.Status.SUSPENDED.value,
+        "human": Judgment.Verdict.HUMAN.value,
+    }
+    sql = f"""
+        SELECT evaluator_id, bot_id, COUNT(*), COUNT(*) FILTER (WHERE verdict = %(human)s), SUM(confidence){sums}
+        FROM (
+            SELECT j.evaluator_id, j.bot_id, j.verdict, j.confidence{_ratings_sql(keys)}
+            FROM {Judgment._meta.db_table} j
+            WHERE j.competition_id = %(c)s AND j.message_count >= %(min)s
+            AND j.conversation_id NOT IN (
+                SELECT id FROM {Conversation._meta.db_table} WHERE competition_id = %(c)s AND status = %(failed)s
+            )
+            AND j.evaluator_id NOT IN (
+                SELECT user_id FROM {Evaluator._meta.db_table} WHERE competition_id = %(c)s
+                AND (status = %(suspended)s OR onboarding_passed_at IS NULL)
+            )
+        ) counted
+        GROUP BY 1, 2
+    """  # noqa: S608
+    buffer = io.BytesIO()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
+        cursor.execute("SET LOCAL jit = off")
+        # mogrify quotes the parameters as execute would; COPY takes no parameters of its own.
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT", buffer)
+    if not buffer.getvalue():
+        return np.zeros((0, 5 + 2 * len(keys)))
+    buffer.seek(0)
+    frame = pandas.read_csv(buffer, sep="\t", header=None, na_values=["\\N"], keep_default_na=False)
+    array = frame.to_numpy(dtype=float)
+    array[:, 2:] = np.nan_to_num(array[:, 2:])
+    return array
+
+
+def _evaluator_figures_one_scan(competition: Competition, keys: list[str], rules: ExclusionRules) -> EvaluatorFigures:
+    """Valid judgments grouped by evaluator, partner and whether the evaluator's standing excludes them, with the
+    evaluator's own message count per chat from one grouped pass over the competition's messages."""
+    sums = "".join(f", COUNT(c{i}), SUM(c{i})" for i in range(len(keys)))
+    first = "c0" if keys else "NULL::float8"
+    params = {f"k{i}": key for i, key in enumerate(keys)} | {
+        "c": competition.pk,
+        "min": competition.min_turns_to_count,
+        "failed": Conversation.Status.BOT_FAILED.value,
+        "suspended": Evaluator.Status.SUSPENDED.value,
+        "human": Judgment.Verdict.HUMAN.value,
+        "fast": rules.fast_seconds,
+        "silent": rules.silent_max_messages,
+    }
+    # Table names come from the models; the criterion keys and every value are parameters.
+    sql = f"""
+        WITH own AS (
+            SELECT m.conversation_id, m.side, COUNT(*) AS n
+            FROM {Message._meta.db_table} m JOIN {Conversation._meta.db_table} c ON c.id = m.conversation_id
+            WHERE c.competition_id = %(c)s GROUP BY 1, 2
+        ), valid AS (
+            SELECT j.evaluator_id, j.bot_id, j.verdict, j.confidence, j.ratings::text AS ratings_text,
+                (j.created_at < conv.ended_at + make_interval(secs => %(fast)s)) AS fast,
+                coalesce(own.n, 0) <= %(silent)s AS silent,
+                coalesce(ev.status = %(suspended)s OR (ev.id IS NOT NULL AND ev.onboarding_passed_at IS NULL), false)
+                    AS standing_excluded
+                {_ratings_sql(keys)}
+            FROM {Judgment._meta.db_table} j
+            JOIN {Conversation._meta.db_table} conv ON conv.id = j.conversation_id
+            LEFT JOIN {Evaluator._meta.db_table} ev
+                ON ev.competition_id = j.competition_id AND ev.user_id = j.evaluator_id
+            LEFT JOIN own ON own.conversation_id = j.conversation_id
+                AND own.side = CASE WHEN conv.evaluator_a_id = j.evaluator_id THEN 'a' ELSE 'b' END
+            WHERE j.competition_id = %(c)s AND j.message_count >= %(min)s AND conv.status <> %(failed)s
+        )
+        SELECT evaluator_id, bot_id, standing_excluded, COUNT(*), COUNT(*) FILTER (WHERE verdict = %(human)s),
+            SUM(confidence){sums}, MIN(ratings_text), MAX(ratings_text),
+            COUNT(*) FILTER (WHERE fast), COUNT(*) FILTER (WHERE silent),
+            COUNT({first}) FILTER (WHERE verdict = %(human)s), SUM({first}) FILTER (WHERE verdict = %(human)s),
+            COUNT({first}) FILTER (WHERE verdict <> %(human)s), SUM({first}) FILTER (WHERE verdict <> %(human)s)
+        FROM valid GROUP BY 1, 2, 3
+    """  # noqa: S608
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    width = 6 + 2 * len(keys)
+    cells = cells_array([tuple(row[:2]) + tuple(row[3:width]) for row in rows if not row[2]], keys)
+    totals: dict[int, list] = {}
+    for row in rows:
+        n, human = row[3], row[4]
+        low, high, fast, silent, hn, hs, bn, bs = row[width:]
+        total = totals.setdefault(row[0], [0, 0, low, high, 0, 0, 0, 0.0, 0, 0.0])
+        total[0] += n
+        total[1] += human
+        total[2], total[3] = min(total[2], low), max(total[3], high)
+        total[4] += fast
+        total[5] += silent
+        total[6] += hn
+        total[7] += float(hs or 0)
+        total[8] += bn
+        total[9] += float(bs or 0)
+    patterns = {
+        evaluator: Pattern(
+            judgments=n,
+            human_verdicts=human,
+            distinct_ratings=1 if low == high else 2,
+            fast=fast,
+            silent=silent,
+            human_verdict_rating_n=hn,
+            human_verdict_rating_sum=hs,
+            bot_verdict_rating_n=bn,
+            bot_verdict_rating_sum=bs,
+        )
+        for evaluator, (n, human, low, high, fast, silent, hn, hs, bn, bs) in totals.items()
+    }
+    return EvaluatorFigures(cells=cells, patterns=patterns)
+
+
+def per_evaluator_partner(judgments: QuerySet[Judgment], keys: list[str]) -> list[tuple]:
+    """Per evaluator and partner (bot_id; None = human partners): evaluator_id, bot_id, n, human, confidence_sum,
+    then per criterion its count and sum. The cluster bootstrap resamples these rows' evaluators."""
+    criterion_aggregates = {}
+    for index, key in enumerate(keys):
+        criterion_aggregates[f"c{index}_n"] = Count(rating(key))
+        criterion_aggregates[f"c{index}_sum"] = Sum(rating(key))
+    return list(
+        judgments.values("evaluator_id", "bot_id")
+        .annotate(
+            n=Count("id"),
+            human=Count("id", filter=HUMAN_VERDICT),
+            confidence_sum=Sum("confidence"),
+            **criterion_aggregates,
+        )
+        .order_by()
+        .values_list("evaluator_id", "bot_id", "n", "human", "confidence_sum", *criterion_aggregates)
+    )
+
+
+def evaluator_patterns(
+    judgments: QuerySet[Judgment], rules: ExclusionRules, first_criterion: str | None
+) -> dict[int, Pattern]:
+    """Per evaluator, the response pattern of their judgments (rater_quality.Pattern), counted with the rules'
+    thresholds: verdicts, distinct ratings, judgments sent within fast_seconds of the chat's end, chats with at most
+    silent_max_messages of their own messages, and their first-criterion ratings by verdict."""
+    own_messages = (
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"), side=OuterRef("own_side"))
+        .order_by()
+        .values("conversation_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    bot_verdict = ~HUMAN_VERDICT
+    by_verdict = {}
+    if first_criterion is not None:
+        first = rating(first_criterion)
+        by_verdict = {
+            "human_n": Count(first, filter=HUMAN_VERDICT),
+            "human_sum": Sum(first, filter=HUMAN_VERDICT),
+            "bot_n": Count(first, filter=bot_verdict),
+            "bot_sum": Sum(first, filter=bot_verdict),
+        }
+    rows = (
+        judgments.annotate(
+            own_side=Case(
+                When(conversation__evaluator_a_id=F("evaluator_id"), then=Value("a")),
+                default=Value("b"),
+                output_field=CharField(),
+            )
+        )
+        .annotate(own=Coalesce(Subquery(own_messages, output_field=IntegerField()), Value(0)))
+        .annotate(
+            is_silent=Case(
+                When(own__lte=rules.silent_max_messages, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+        .values("evaluator_id")
+        .annotate(
+            n=Count("id"),
+            human=Count("id", filter=HUMAN_VERDICT),
+            distinct_ratings=Count("ratings", distinct=True),
+            fast=Count(
+                "id",
+                filter=Q(created_at__lt=F("conversation__ended_at") + timedelta(seconds=rules.fast_seconds)),
+            ),
+            silent=Sum("is_silent"),
+            **by_verdict,
+        )
+        .order_by()
+    )
+    return {
+        row["evaluator_id"]: Pattern(
+            judgments=row["n"],
+            human_verdicts=row["human"],
+            distinct_ratings=row["distinct_ratings"],
+            fast=row["fast"],
+            silent=row["silent"] or 0,
+            human_verdict_rating_n=row.get("human_n") or 0,
+            human_verdict_rating_sum=float(row.get("human_sum") or 0),
+            bot_verdict_rating_n=row.get("bot_n") or 0,
+            bot_verdict_rating_sum=float(row.get("bot_sum") or 0),
+        )
+        for row in rows
+    }
 
 
 # The portable queries (SQLite, and the reference the Postgres scans are tested against).
@@ -158,28 +428,6 @@ def per_evaluator(judgments: QuerySet[Judgment]) -> list[dict]:
         .annotate(n=Count("id"), correct=Count("id", filter=Q(verdict=F("partner_kind"))))
         .order_by()
     )
-
-
-def weighted_per_partner(judgments: QuerySet[Judgment]) -> dict[int | None, tuple[float, float, float]]:
-    """Per bot: Σw, Σw², Σw·[human], where w is the evaluator's accuracy over the same judgments.
-
-    Only run when the competition weights evaluators by accuracy: it reads the counted judgments twice more.
-    """
-    accuracy_sql, accuracy_params = (
-        judgments.values("evaluator_id")
-        .annotate(w=Avg(Case(When(verdict=F("partner_kind"), then=Value(1.0)), default=Value(0.0))))
-        .order_by()
-        .query.sql_with_params()
-    )
-    rows_sql, rows_params = judgments.values("bot_id", "evaluator_id", "verdict").order_by().query.sql_with_params()
-    # The inner queries are the ORM's own SQL with their parameters kept separate; nothing here is user input.
-    sql = (
-        "SELECT r.bot_id, SUM(a.w), SUM(a.w * a.w), SUM(CASE WHEN r.verdict = %s THEN a.w ELSE 0 END) "  # noqa: S608
-        f"FROM ({rows_sql}) r JOIN ({accuracy_sql}) a ON a.evaluator_id = r.evaluator_id GROUP BY r.bot_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (Judgment.Verdict.HUMAN, *rows_params, *accuracy_params))
-        return {bot_id: (float(w or 0), float(w2 or 0), float(wh or 0)) for bot_id, w, w2, wh in cursor.fetchall()}
 
 
 def chats_per_bot(competition: Competition) -> dict[int, tuple[int, int]]:

@@ -8,63 +8,93 @@ from competitions.models import Bot, Competition
 
 
 class LeaderboardSnapshot(models.Model):
-    """Competition-wide figures of the latest computation: baseline, exclusions, agreement."""
+    """Competition-wide figures of the latest computation: baseline, exclusions, the plan they were computed with."""
 
     competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="leaderboard")
     computed_at = models.DateTimeField()
     duration_ms = models.FloatField(default=0)
-    weighted_by_accuracy = models.BooleanField(default=False)
+    plan_sha256 = models.CharField(max_length=64, blank=True, help_text="The analysis plan the figures follow.")
+    patterns_computed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the evaluators' response patterns (and so their flags) were last read."
+    )
+    equivalence_margin = models.FloatField(default=0.10)
+    min_judgments_to_rank = models.PositiveIntegerField(default=30)
     criteria = models.JSONField(default=list, help_text="The criteria at computation time: [{key, label}].")
     judgments_total = models.PositiveIntegerField(default=0)
     judgments_counted = models.PositiveIntegerField(default=0)
     excluded_short_judgments = models.PositiveIntegerField(default=0)
     excluded_bot_failed_judgments = models.PositiveIntegerField(default=0)
     excluded_evaluator_judgments = models.PositiveIntegerField(default=0)
+    excluded_flagged_judgments = models.PositiveIntegerField(
+        default=0, help_text="Judgments by evaluators excluded by the declared response-pattern rules."
+    )
     bot_failed_chats = models.PositiveIntegerField(default=0)
     evaluators_total = models.PositiveIntegerField(default=0)
     evaluators_counted = models.PositiveIntegerField(default=0, help_text="Evaluators with counted judgments.")
     evaluators_suspended = models.PositiveIntegerField(default=0)
     evaluators_not_onboarded = models.PositiveIntegerField(default=0)
+    evaluators_flagged = models.PositiveIntegerField(default=0, help_text="Excluded by the response-pattern rules.")
     baseline_judgments = models.PositiveIntegerField(default=0)
+    baseline_evaluators = models.PositiveIntegerField(default=0)
     baseline_judged_human = models.FloatField(default=0)
-    baseline_effective_n = models.FloatField(default=0)
+    baseline_design_effect = models.FloatField(default=1)
     baseline_rate = models.FloatField(null=True, blank=True)
     baseline_low = models.FloatField(null=True, blank=True)
     baseline_high = models.FloatField(null=True, blank=True)
-    alpha = models.FloatField(
-        null=True, blank=True, help_text="Krippendorff's alpha on the first criterion (unit = bot)."
-    )
-    alpha_by_criterion = models.JSONField(default=dict, blank=True)
-    alpha_units = models.PositiveIntegerField(default=0)
-    alpha_values = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"Leaderboard of {self.competition_id} at {self.computed_at:%Y-%m-%d %H:%M}"
 
     @property
     def excluded_judgments(self) -> int:
-        return self.excluded_short_judgments + self.excluded_bot_failed_judgments + self.excluded_evaluator_judgments
+        return (
+            self.excluded_short_judgments
+            + self.excluded_bot_failed_judgments
+            + self.excluded_evaluator_judgments
+            + self.excluded_flagged_judgments
+        )
 
 
 class BotScore(models.Model):
     """One bot's figures in the latest computation."""
 
+    class Verdict(models.TextChoices):
+        DISTINGUISHABLE = "distinguishable", _("Distinguishable from humans")
+        INDISTINGUISHABLE = "indistinguishable", _("Indistinguishable from humans within the margin")
+        NOT_ENOUGH_DATA = "not_enough_data", _("Not enough data yet")
+
     bot = models.OneToOneField(Bot, on_delete=models.CASCADE, related_name="score")
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="bot_scores")
     computed_at = models.DateTimeField()
-    position = models.PositiveIntegerField(help_text="Display order: lower bound, then rate.")
-    rank = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for baselines and bots without data.")
+    position = models.PositiveIntegerField(help_text="Display order: rank, then rate; unranked bots last.")
+    rank = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty for baselines and bots with fewer than the minimum judgments."
+    )
+    rank_low = models.PositiveIntegerField(null=True, blank=True, help_text="Bootstrap 95% interval of the rank.")
+    rank_high = models.PositiveIntegerField(null=True, blank=True)
     chats = models.PositiveIntegerField(default=0, help_text="Finished chats (ended or bot failed).")
     failed_chats = models.PositiveIntegerField(default=0)
     failure_rate = models.FloatField(null=True, blank=True)
     judgments = models.PositiveIntegerField(default=0, help_text="Counted judgments = judged chats.")
-    judged_human = models.FloatField(default=0, help_text="Human verdicts (weighted when weighting is on).")
-    effective_n = models.FloatField(default=0)
+    evaluators = models.PositiveIntegerField(default=0, help_text="Evaluators behind the counted judgments.")
+    judged_human = models.FloatField(default=0, help_text="Human verdicts among the counted judgments.")
+    design_effect = models.FloatField(default=1, help_text="Clustered variance / binomial variance (at least 1).")
     pass_rate = models.FloatField(null=True, blank=True)
     pass_low = models.FloatField(null=True, blank=True)
     pass_high = models.FloatField(null=True, blank=True)
+    difference = models.FloatField(null=True, blank=True, help_text="Judged-human rate minus the human baseline's.")
+    difference_low = models.FloatField(null=True, blank=True)
+    difference_high = models.FloatField(null=True, blank=True)
+    p_less = models.FloatField(null=True, blank=True, help_text="One-sided: judged human less often than humans.")
+    p_less_holm = models.FloatField(null=True, blank=True)
+    p_equivalent = models.FloatField(null=True, blank=True, help_text="TOST within ±margin.")
+    p_equivalent_holm = models.FloatField(null=True, blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, default=Verdict.NOT_ENOUGH_DATA)
+    more_judgments = models.PositiveIntegerField(
+        null=True, blank=True, help_text="About how many more judgments a verdict needs (power 80%)."
+    )
     mean_confidence = models.FloatField(null=True, blank=True)
-    criteria = models.JSONField(default=dict, blank=True, help_text="{key: {n, mean, low, high}}")
+    criteria = models.JSONField(default=dict, blank=True, help_text="{key: {n, evaluators, mean, low, high}}")
     median_latency_ms = models.FloatField(null=True, blank=True)
 
     class Meta:
@@ -95,12 +125,13 @@ class BotDailyScore(models.Model):
 
 
 class EvaluatorScore(models.Model):
-    """An evaluator's judgments and accuracy (every partner's truth is known: bot or human)."""
+    """An evaluator's judgments, accuracy (for information only: never a weight) and response-pattern flags."""
 
     class Exclusion(models.TextChoices):
         NONE = "", _("Counted")
         SUSPENDED = "suspended", _("Suspended")
         NOT_ONBOARDED = "not_onboarded", _("Onboarding not passed")
+        FLAGGED = "flagged", _("Excluded by the declared rules")
 
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="evaluator_scores")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -108,6 +139,7 @@ class EvaluatorScore(models.Model):
     correct = models.PositiveIntegerField()
     accuracy = models.FloatField()
     exclusion = models.CharField(max_length=20, choices=Exclusion.choices, blank=True)
+    flags = models.JSONField(default=dict, blank=True, help_text="{flag: evidence} under the analysis plan's rules.")
 
     class Meta:
         ordering = ["competition", "-judgments"]
@@ -117,6 +149,26 @@ class EvaluatorScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.competition_id}: {self.accuracy:.2f}"
+
+
+class AnalysisPlan(models.Model):
+    """A version of a competition's analysis plan: the first is locked when evaluation opens; later ones are changes."""
+
+    class Kind(models.TextChoices):
+        LOCKED = "locked", _("Locked when evaluation opened")
+        CHANGED = "changed", _("Changed after evaluation opened")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="analysis_plans")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    plan = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["competition", "recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.competition_id} {self.kind} {self.sha256[:12]}"
 
 
 # Running tallies, kept by database triggers (Postgres) in the same transaction as the rows they count, so a recompute

@@ -8,7 +8,7 @@ from chat.models import Conversation, Message, PartnerKind
 from competitions.models import Bot, Competition
 
 from .chart import Chart, interval_chart
-from .models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
+from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
 
 EXAMPLE_CHATS = 3
 
@@ -18,6 +18,7 @@ class CriterionFigure:
     key: str
     label: str
     n: int
+    evaluators: int
     mean: float | None
     low: float | None
     high: float | None
@@ -27,6 +28,8 @@ class CriterionFigure:
 class LeaderboardRow:
     position: int
     rank: int | None
+    rank_low: int | None
+    rank_high: int | None
     bot_id: int
     bot_name: str
     team_name: str
@@ -36,11 +39,22 @@ class LeaderboardRow:
     failed_chats: int
     failure_rate: float | None
     judgments: int
+    evaluators: int
     judged_human: float
-    effective_n: float
+    design_effect: float
     pass_rate: float | None
     pass_low: float | None
     pass_high: float | None
+    difference: float | None
+    difference_low: float | None
+    difference_high: float | None
+    p_less: float | None
+    p_less_holm: float | None
+    p_equivalent: float | None
+    p_equivalent_holm: float | None
+    verdict: str
+    verdict_label: str
+    more_judgments: int | None
     mean_confidence: float | None
     median_latency_ms: float | None
     criteria: list[CriterionFigure]
@@ -95,6 +109,7 @@ def _criterion_figures(stored: dict, labels: list[tuple[str, str]]) -> list[Crit
                 key=key,
                 label=label,
                 n=figure.get("n", 0),
+                evaluators=figure.get("evaluators", 0),
                 mean=figure.get("mean"),
                 low=figure.get("low"),
                 high=figure.get("high"),
@@ -107,6 +122,8 @@ def _row(score: BotScore, labels: list[tuple[str, str]]) -> LeaderboardRow:
     return LeaderboardRow(
         position=score.position,
         rank=score.rank,
+        rank_low=score.rank_low,
+        rank_high=score.rank_high,
         bot_id=score.bot_id,
         bot_name=score.bot.name,
         team_name=score.bot.team.name,
@@ -116,11 +133,22 @@ def _row(score: BotScore, labels: list[tuple[str, str]]) -> LeaderboardRow:
         failed_chats=score.failed_chats,
         failure_rate=score.failure_rate,
         judgments=score.judgments,
+        evaluators=score.evaluators,
         judged_human=score.judged_human,
-        effective_n=score.effective_n,
+        design_effect=score.design_effect,
         pass_rate=score.pass_rate,
         pass_low=score.pass_low,
         pass_high=score.pass_high,
+        difference=score.difference,
+        difference_low=score.difference_low,
+        difference_high=score.difference_high,
+        p_less=score.p_less,
+        p_less_holm=score.p_less_holm,
+        p_equivalent=score.p_equivalent,
+        p_equivalent_holm=score.p_equivalent_holm,
+        verdict=score.verdict,
+        verdict_label=str(score.get_verdict_display()),
+        more_judgments=score.more_judgments,
         mean_confidence=score.mean_confidence,
         median_latency_ms=score.median_latency_ms,
         criteria=_criterion_figures(score.criteria, labels),
@@ -189,3 +217,17 @@ def bot_example_chats(*, bot: Bot, limit: int = EXAMPLE_CHATS) -> list[ExampleCh
 
 def evaluator_scores(*, competition: Competition) -> QuerySet[EvaluatorScore]:
     return EvaluatorScore.objects.filter(competition=competition).select_related("user").order_by("-judgments")
+
+
+def flagged_evaluators(*, competition: Competition) -> QuerySet[EvaluatorScore]:
+    """Evaluators with a response-pattern flag (excluded or not), with their evidence, most judgments first."""
+    return evaluator_scores(competition=competition).exclude(flags={})
+
+
+def analysis_plans(*, competition: Competition) -> list[AnalysisPlan]:
+    """The locked plan first, then each later change, oldest first."""
+    return list(AnalysisPlan.objects.filter(competition=competition).order_by("recorded_at", "id"))
+
+
+def analysis_plan_in_force(*, competition: Competition) -> AnalysisPlan | None:
+    return AnalysisPlan.objects.filter(competition=competition).order_by("-recorded_at", "-id").first()

@@ -8,6 +8,8 @@ from .selectors import LeaderboardRow
 CSV_BASE_COLUMNS = [
     "position",
     "rank",
+    "rank_low",
+    "rank_high",
     "bot_id",
     "bot_name",
     "team_name",
@@ -16,11 +18,21 @@ CSV_BASE_COLUMNS = [
     "failed_chats",
     "failure_rate",
     "judgments",
+    "evaluators",
     "judged_human",
-    "effective_n",
+    "design_effect",
     "pass_rate",
     "pass_low",
     "pass_high",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "p_less",
+    "p_less_holm",
+    "p_equivalent",
+    "p_equivalent_holm",
+    "verdict",
+    "more_judgments",
     "mean_confidence",
     "median_latency_ms",
 ]
@@ -29,14 +41,14 @@ CSV_BASE_COLUMNS = [
 def csv_header(criteria_keys: list[str]) -> list[str]:
     columns = list(CSV_BASE_COLUMNS)
     for key in criteria_keys:
-        columns += [f"{key}_n", f"{key}_mean", f"{key}_low", f"{key}_high"]
+        columns += [f"{key}_n", f"{key}_evaluators", f"{key}_mean", f"{key}_low", f"{key}_high"]
     return columns
 
 
 def csv_row(row: LeaderboardRow) -> list:
     values = [getattr(row, column) for column in CSV_BASE_COLUMNS]
     for figure in row.criteria:
-        values += [figure.n, figure.mean, figure.low, figure.high]
+        values += [figure.n, figure.evaluators, figure.mean, figure.low, figure.high]
     return ["" if value is None else value for value in values]
 
 
@@ -52,6 +64,7 @@ class CriterionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     n = serializers.IntegerField()
+    evaluators = serializers.IntegerField()
     mean = serializers.FloatField(allow_null=True)
     low = serializers.FloatField(allow_null=True)
     high = serializers.FloatField(allow_null=True)
@@ -62,6 +75,8 @@ class LeaderboardRowSerializer(serializers.Serializer):
 
     position = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True)
+    rank_low = serializers.IntegerField(allow_null=True)
+    rank_high = serializers.IntegerField(allow_null=True)
     bot_id = serializers.IntegerField()
     bot_name = serializers.CharField()
     team_name = serializers.CharField()
@@ -70,11 +85,22 @@ class LeaderboardRowSerializer(serializers.Serializer):
     failed_chats = serializers.IntegerField()
     failure_rate = serializers.FloatField(allow_null=True)
     judgments = serializers.IntegerField()
+    evaluators = serializers.IntegerField()
     judged_human = serializers.FloatField()
-    effective_n = serializers.FloatField()
+    design_effect = serializers.FloatField()
     pass_rate = serializers.FloatField(allow_null=True)
     pass_low = serializers.FloatField(allow_null=True)
     pass_high = serializers.FloatField(allow_null=True)
+    difference = serializers.FloatField(allow_null=True)
+    difference_low = serializers.FloatField(allow_null=True)
+    difference_high = serializers.FloatField(allow_null=True)
+    p_less = serializers.FloatField(allow_null=True)
+    p_less_holm = serializers.FloatField(allow_null=True)
+    p_equivalent = serializers.FloatField(allow_null=True)
+    p_equivalent_holm = serializers.FloatField(allow_null=True)
+    verdict = serializers.ChoiceField(choices=["distinguishable", "indistinguishable", "not_enough_data"])
+    verdict_label = serializers.CharField()
+    more_judgments = serializers.IntegerField(allow_null=True)
     mean_confidence = serializers.FloatField(allow_null=True)
     median_latency_ms = serializers.FloatField(allow_null=True)
     criteria = CriterionSerializer(many=True)

@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
@@ -9,10 +10,15 @@ from django.utils import timezone
 
 from competitions.models import Bot, Competition
 
-from . import aggregates, stats
-from .models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
+from . import aggregates, inference, plan, rater_quality, stats
+from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
+from .rater_quality import ExclusionRules
 
 RECOMPUTE_DEBOUNCE_SECONDS = getattr(settings, "LEADERBOARD_DEBOUNCE_SECONDS", 5)
+# Reading every evaluator's response patterns joins each judgment to its chat and the chat's messages: seconds for a
+# million judgments. Between two readings the flags stored by the last one apply; a closed competition, a new plan
+# or the first computation always reads them afresh.
+PATTERNS_MAX_AGE_SECONDS = getattr(settings, "LEADERBOARD_PATTERNS_MAX_AGE_SECONDS", 300)
 
 
 def debounce_key(competition_id: int) -> str:
@@ -53,86 +59,131 @@ def competitions_to_refresh() -> list[int]:
     return ids
 
 
-def _criteria_figures(row: dict, keys: list[str]) -> dict:
-    figures = {}
-    for index, key in enumerate(keys):
-        interval = stats.mean_t_interval(
-            row[f"c{index}_n"], float(row[f"c{index}_sum"] or 0), float(row[f"c{index}_sumsq"] or 0)
-        )
-        figures[key] = {
-            "n": row[f"c{index}_n"],
-            "mean": interval.estimate if interval else None,
-            "low": interval.low if interval else None,
-            "high": interval.high if interval else None,
-        }
+def _matrices(cells: np.ndarray, evaluators: np.ndarray, partners: list[int | None], criteria: int) -> dict:
+    """Evaluators × partners arrays from the per-evaluator-and-partner rows (rows of other evaluators are left out)."""
+    shape = (len(evaluators), len(partners))
+    arrays = {name: np.zeros(shape) for name in ("n", "human", "confidence")}
+    arrays["criteria"] = [(np.zeros(shape), np.zeros(shape)) for _ in range(criteria)]
+    if len(evaluators) == 0 or len(cells) == 0:
+        return arrays
+    rows = np.searchsorted(evaluators, cells[:, 0])
+    known = (rows < len(evaluators)) & (evaluators[np.minimum(rows, len(evaluators) - 1)] == cells[:, 0])
+    column_of = {partner: index for index, partner in enumerate(partners) if partner is not None}
+    bots, where = np.unique(np.nan_to_num(cells[:, 1], nan=-1), return_inverse=True)
+    column_of_bot = np.array([column_of.get(int(bot), -1) if bot >= 0 else partners.index(None) for bot in bots])
+    columns = column_of_bot[where]
+    keep = known & (columns >= 0)
+    rows, columns, kept = rows[keep], columns[keep], cells[keep]
+    arrays["n"][rows, columns] = kept[:, 2]
+    arrays["human"][rows, columns] = kept[:, 3]
+    arrays["confidence"][rows, columns] = kept[:, 4]
+    for index, (counts, totals) in enumerate(arrays["criteria"]):
+        counts[rows, columns] = kept[:, 5 + 2 * index]
+        totals[rows, columns] = kept[:, 6 + 2 * index]
+    return arrays
+
+
+def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str]) -> list[dict]:
+    """Per partner (column): {key: {n, evaluators, mean, low, high}}, intervals from the same bootstrap replicates."""
+    figures: list[dict] = [{} for _ in range(arrays["n"].shape[1])]
+    for key, (counts, totals) in zip(keys, arrays["criteria"], strict=True):
+        for column, mean in enumerate(inference.clustered_means(counts, totals, weights)):
+            if mean.ratings:
+                figures[column][key] = {
+                    "n": mean.ratings,
+                    "evaluators": mean.evaluators,
+                    "mean": mean.estimate,
+                    "low": mean.low,
+                    "high": mean.high,
+                }
     return figures
 
 
-def _pass_rate(row: dict | None, weights: tuple[float, float, float] | None) -> tuple[float, float, stats.Interval]:
-    """Human verdicts, effective n and the Wilson interval, weighted by evaluator accuracy when weights are given."""
-    if row is None:
-        return 0.0, 0.0, None
-    if weights is None:
-        return float(row["human"]), float(row["n"]), stats.wilson_interval(row["human"], row["n"])
-    sum_w, sum_w2, weighted_human = weights
-    interval, effective_n = stats.weighted_proportion_interval(weighted_human, sum_w, sum_w2)
-    judged_human = interval.estimate * effective_n if interval else 0.0
-    return judged_human, effective_n, interval
+def _patterns_due(competition: Competition, plan: AnalysisPlan | None) -> bool:
+    snapshot = LeaderboardSnapshot.objects.filter(competition=competition).only("patterns_computed_at", "plan_sha256")
+    snapshot = snapshot.first()
+    return (
+        snapshot is None
+        or snapshot.patterns_computed_at is None
+        or competition.phase == Competition.Phase.CLOSED
+        or snapshot.plan_sha256 != (plan.sha256 if plan is not None else "")
+        or (timezone.now() - snapshot.patterns_computed_at).total_seconds() >= PATTERNS_MAX_AGE_SECONDS
+    )
 
 
-def _agreement(partner_rows: dict, keys: list[str]) -> tuple[float | None, dict, int, int]:
-    """Krippendorff's alpha per criterion from the per-bot sums: unit = bot, every counted rating a value.
+def _flags(patterns: dict, rules: ExclusionRules) -> tuple[dict[int, dict[str, str]], set[int]]:
+    """Each evaluator's response-pattern flags and the evaluators the declared rules exclude."""
+    raised = {evaluator: rater_quality.flags(pattern, rules) for evaluator, pattern in patterns.items()}
+    excluded = {evaluator for evaluator, flags in raised.items() if rater_quality.excluded(flags, rules)}
+    return raised, excluded
 
-    The headline alpha is the first criterion's (human-likeness by default); units and values are its pairable ones.
-    """
-    by_criterion = {}
-    units_of = {}
-    for index, key in enumerate(keys):
-        units = [
-            stats.UnitSums(
-                count=int(row[f"c{index}_n"] or 0),
-                total=float(row[f"c{index}_sum"] or 0),
-                total_sq=float(row[f"c{index}_sumsq"] or 0),
-            )
-            for bot_id, row in partner_rows.items()
-            if bot_id is not None
-        ]
-        by_criterion[key] = stats.krippendorff_alpha_interval_from_sums(units)
-        units_of[key] = [unit for unit in units if unit.count >= 2]
-    if not keys:
-        return None, {}, 0, 0
-    headline = units_of[keys[0]]
-    return by_criterion[keys[0]], by_criterion, len(headline), sum(unit.count for unit in headline)
+
+def bootstrap_figures(
+    cells: np.ndarray, evaluators: np.ndarray, partners: list[int | None], *, competition: Competition, keys: list[str]
+) -> tuple[list[inference.Rate], np.ndarray, list[dict], np.ndarray, list[inference.Comparison]]:
+    """The statistics of the partners (bots, then None for the human baseline) from the counted per-evaluator rows
+    of the given evaluators: rates with their replicates, rating figures, confidence sums, and each bot against the
+    baseline under the competition's plan. One set of bootstrap weights (seeded by the competition) serves all."""
+    arrays = _matrices(cells, evaluators, partners, len(keys))
+    weights = inference.bootstrap_weights(len(evaluators), seed=competition.pk)
+    rates, replicates = inference.clustered_rates(arrays["n"], arrays["human"], weights)
+    criteria = _criteria_figures(arrays, weights, keys)
+    comparisons = inference.compare_to_baseline(
+        rates[:-1],
+        replicates[:, :-1],
+        rates[-1],
+        replicates[:, -1],
+        margin=competition.equivalence_margin,
+        min_judgments=competition.min_judgments_to_rank,
+    )
+    return rates, replicates, criteria, arrays["confidence"].sum(axis=0), comparisons
 
 
 def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
-    """Compute every figure of one competition from its judgments and store it. Idempotent: same input, same rows."""
+    """Compute every figure of one competition from its judgments and store it. Idempotent: same input, same rows
+    (the bootstrap's seed is the competition's id)."""
     started = time.perf_counter()
     competition = Competition.objects.get(pk=competition_id)
+    plan = analysis_plan_record(competition=competition)
     keys = competition.criteria_keys
+    rules = ExclusionRules.from_dict(competition.exclusion_rules)
     exclusions = aggregates.Exclusions.for_competition(competition)
-    figures = aggregates.judgment_figures(competition, exclusions, weighted=competition.weight_evaluators_by_accuracy)
+    figures = aggregates.judgment_figures(competition, exclusions)
     excluded_counts = figures.exclusion_counts
     evaluator_counts = aggregates.evaluator_counts(competition)
-    partner_rows = {row["bot_id"]: row for row in figures.partner_rows}
-    weights = figures.weights
-    evaluator_rows = figures.evaluator_rows
+    read_patterns = _patterns_due(competition, plan)
+    evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=read_patterns)
+    cells = evaluator_figures.cells
+    if read_patterns:
+        flags, flagged = _flags(evaluator_figures.patterns, rules)
+    else:
+        flags = dict(
+            EvaluatorScore.objects.filter(competition=competition).exclude(flags={}).values_list("user", "flags")
+        )
+        flagged = {evaluator for evaluator, raised in flags.items() if rater_quality.excluded(raised, rules)}
     exclusion_of = {
         user_id: (
             EvaluatorScore.Exclusion.SUSPENDED if status == "suspended" else EvaluatorScore.Exclusion.NOT_ONBOARDED
         )
         for user_id, status in aggregates.excluded_evaluators(competition).values_list("user_id", "status")
     }
-    alpha, alpha_by_criterion, alpha_units, alpha_values = _agreement(partner_rows, keys)
+    exclusion_of.update(dict.fromkeys(flagged - exclusion_of.keys(), EvaluatorScore.Exclusion.FLAGGED))
     chats = aggregates.chats_per_bot(competition)
     latency = aggregates.median_latency_per_bot(competition)
     bots = list(Bot.objects.filter(competition_id=competition.pk).only("id", "name", "is_baseline"))
 
+    flagged_rows = np.isin(cells[:, 0], list(flagged))
+    evaluators = np.unique(cells[~flagged_rows, 0])
+    partners: list[int | None] = [bot.pk for bot in bots] + [None]
+    rates, replicates, criteria, confidence_sums, comparisons = bootstrap_figures(
+        cells, evaluators, partners, competition=competition, keys=keys
+    )
+    baseline = rates[-1]
+
     computed_at = timezone.now()
     bot_scores = []
-    for bot in bots:
-        row = partner_rows.get(bot.pk)
-        judged_human, effective_n, interval = _pass_rate(row, weights.get(bot.pk) if weights is not None else None)
+    for column, bot in enumerate(bots):
+        rate, comparison = rates[column], comparisons[column]
         finished, failed = chats.get(bot.pk, (0, 0))
         bot_scores.append(
             BotScore(
@@ -143,48 +194,63 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
                 chats=finished,
                 failed_chats=failed,
                 failure_rate=failed / finished if finished else None,
-                judgments=row["n"] if row else 0,
-                judged_human=judged_human,
-                effective_n=effective_n,
-                pass_rate=interval.estimate if interval else None,
-                pass_low=interval.low if interval else None,
-                pass_high=interval.high if interval else None,
-                mean_confidence=float(row["confidence_sum"]) / row["n"] if row and row["n"] else None,
-                criteria=_criteria_figures(row, keys) if row else {},
+                judgments=rate.judgments,
+                evaluators=rate.evaluators,
+                judged_human=rate.judged_human,
+                design_effect=rate.design_effect,
+                pass_rate=rate.estimate,
+                pass_low=rate.low,
+                pass_high=rate.high,
+                difference=comparison.difference,
+                difference_low=comparison.low,
+                difference_high=comparison.high,
+                p_less=comparison.p_less,
+                p_less_holm=comparison.p_less_holm,
+                p_equivalent=comparison.p_equivalent,
+                p_equivalent_holm=comparison.p_equivalent_holm,
+                verdict=comparison.verdict.value,
+                more_judgments=comparison.more_judgments,
+                mean_confidence=confidence_sums[column] / rate.judgments if rate.judgments else None,
+                criteria=criteria[column],
                 median_latency_ms=latency.get(bot.pk),
             )
         )
-    _assign_positions_and_ranks(bot_scores)
+    _assign_ranks_and_positions(bot_scores, replicates, min_judgments=competition.min_judgments_to_rank)
 
-    baseline_row = partner_rows.get(None)
-    baseline_human, baseline_n, baseline = _pass_rate(baseline_row, weights.get(None) if weights is not None else None)
+    flagged_judgments = int(cells[flagged_rows, 2].sum())
+    previous = LeaderboardSnapshot.objects.filter(competition=competition).values_list(
+        "patterns_computed_at", flat=True
+    )
     snapshot_fields = {
         "computed_at": computed_at,
-        "weighted_by_accuracy": competition.weight_evaluators_by_accuracy,
+        "patterns_computed_at": computed_at if read_patterns else previous.first(),
+        "plan_sha256": plan.sha256 if plan is not None else "",
+        "equivalence_margin": competition.equivalence_margin,
+        "min_judgments_to_rank": competition.min_judgments_to_rank,
         "criteria": [{"key": c["key"], "label": c.get("label", c["key"])} for c in competition.criteria],
         "judgments_total": excluded_counts["total"],
         "judgments_counted": excluded_counts["total"]
         - excluded_counts["short"]
         - excluded_counts["bot_failed"]
-        - excluded_counts["excluded_evaluator"],
+        - excluded_counts["excluded_evaluator"]
+        - flagged_judgments,
         "excluded_short_judgments": excluded_counts["short"],
         "excluded_bot_failed_judgments": excluded_counts["bot_failed"],
         "excluded_evaluator_judgments": excluded_counts["excluded_evaluator"],
+        "excluded_flagged_judgments": flagged_judgments,
         "bot_failed_chats": sum(failed for _finished, failed in chats.values()),
         "evaluators_total": evaluator_counts["total"],
-        "evaluators_counted": sum(1 for row in evaluator_rows if row["evaluator_id"] not in exclusion_of),
+        "evaluators_counted": len(evaluators),
         "evaluators_suspended": evaluator_counts["suspended"],
         "evaluators_not_onboarded": evaluator_counts["not_onboarded"],
-        "baseline_judgments": baseline_row["n"] if baseline_row else 0,
-        "baseline_judged_human": baseline_human,
-        "baseline_effective_n": baseline_n,
-        "baseline_rate": baseline.estimate if baseline else None,
-        "baseline_low": baseline.low if baseline else None,
-        "baseline_high": baseline.high if baseline else None,
-        "alpha": alpha,
-        "alpha_by_criterion": alpha_by_criterion,
-        "alpha_units": alpha_units,
-        "alpha_values": alpha_values,
+        "evaluators_flagged": sum(1 for status in exclusion_of.values() if status == EvaluatorScore.Exclusion.FLAGGED),
+        "baseline_judgments": baseline.judgments,
+        "baseline_evaluators": baseline.evaluators,
+        "baseline_judged_human": baseline.judged_human,
+        "baseline_design_effect": baseline.design_effect,
+        "baseline_rate": baseline.estimate,
+        "baseline_low": baseline.low,
+        "baseline_high": baseline.high,
     }
     daily_scores = []
     for row in figures.daily_rows:
@@ -208,8 +274,9 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
             "correct": row["correct"],
             "accuracy": row["correct"] / row["n"],
             "exclusion": exclusion_of.get(row["evaluator_id"], EvaluatorScore.Exclusion.NONE),
+            "flags": flags.get(row["evaluator_id"], {}),
         }
-        for row in evaluator_rows
+        for row in figures.evaluator_rows
     ]
     return _store(
         competition=competition,
@@ -221,18 +288,58 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     )
 
 
-def _assign_positions_and_ranks(bot_scores: list[BotScore]) -> None:
-    def interval_of(score: BotScore) -> stats.Interval | None:
-        if score.pass_rate is None:
-            return None
-        return stats.Interval(estimate=score.pass_rate, low=score.pass_low, high=score.pass_high)
+def _assign_ranks_and_positions(bot_scores: list[BotScore], replicates: np.ndarray, *, min_judgments: int) -> None:
+    """Rank competitors with at least `min_judgments` (Arena rule, bootstrap rank interval); order the table by rank,
+    then rate, with unranked bots (baselines, too few judgments) after them by rate."""
+    ranked = [
+        column
+        for column, score in enumerate(bot_scores)
+        if not score.bot.is_baseline and score.pass_rate is not None and score.judgments >= min_judgments
+    ]
+    rates = [
+        inference.Rate(s.judgments, s.evaluators, int(s.judged_human), s.pass_rate, s.pass_low, s.pass_high, 1.0, None)
+        for s in (bot_scores[column] for column in ranked)
+    ]
+    for column, rank in zip(ranked, inference.ranks_with_intervals(rates, replicates[:, ranked]), strict=True):
+        score = bot_scores[column]
+        score.rank, score.rank_low, score.rank_high = rank.rank, rank.low, rank.high
 
-    bot_scores.sort(key=lambda score: stats.leaderboard_sort_key(interval_of(score), score.bot.name))
+    def order(score: BotScore) -> tuple:
+        rate = -score.pass_rate if score.pass_rate is not None else 1.0
+        if score.rank is not None:
+            return (0, score.rank, rate, score.bot.name)
+        return (1, 0, rate, score.bot.name)
+
+    bot_scores.sort(key=order)
     for position, score in enumerate(bot_scores, start=1):
         score.position = position
-    competitors = [score for score in bot_scores if not score.bot.is_baseline]
-    for score, rank in zip(competitors, stats.honest_ranks([interval_of(s) for s in competitors]), strict=True):
-        score.rank = rank
+
+
+def analysis_plan_record(*, competition: Competition) -> AnalysisPlan | None:
+    """Lock the analysis plan when evaluation opens, and record any later change as a new version.
+
+    Called when the phase moves to evaluation, when an organizer saves the competition, and by every recompute (so
+    a change made any other way is recorded within a minute). Before evaluation there is nothing to lock: returns None.
+    """
+    if competition.phase not in (Competition.Phase.EVALUATION, Competition.Phase.CLOSED):
+        return None
+    content = plan.analysis_plan(
+        min_turns_to_count=competition.min_turns_to_count,
+        equivalence_margin=competition.equivalence_margin,
+        min_judgments_to_rank=competition.min_judgments_to_rank,
+        exclusion_rules=competition.exclusion_rules,
+    )
+    digest = plan.plan_hash(content)
+    with transaction.atomic():
+        # The competition row lock serialises two recorders, so one change is recorded once.
+        Competition.objects.select_for_update().filter(pk=competition.pk).first()
+        latest = AnalysisPlan.objects.filter(competition=competition).order_by("-recorded_at", "-id").first()
+        if latest is not None and latest.sha256 == digest:
+            return latest
+        kind = AnalysisPlan.Kind.LOCKED if latest is None else AnalysisPlan.Kind.CHANGED
+        return AnalysisPlan.objects.create(
+            competition=competition, kind=kind, plan=content, sha256=digest, recorded_at=timezone.now()
+        )
 
 
 def _replace(model: type[models.Model], rows: list[dict], *, key: list[str], scope: models.QuerySet) -> None:

@@ -23,7 +23,7 @@ tallies always equal the recount.
 import math
 
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 
 from chat.models import Conversation, Evaluator, Judgment
 from competitions.models import Bot, BotCall, Competition
@@ -449,28 +449,6 @@ def per_evaluator(competition_id: int) -> list[dict]:
         {"evaluator_id": user_id, "n": valid, "correct": correct}
         for user_id, valid, correct in kept.values_list("user_id", "valid", "correct")
     ]
-
-
-def weighted_per_partner(competition_id: int, counted: QuerySet) -> dict[int | None, tuple[float, float, float]]:
-    """Per partner: Σw, Σw², Σw·[human] over the counted judgments, w the evaluator's accuracy over them.
-
-    One light scan of the counted judgments; the accuracies come from the evaluator tallies (for an evaluator who
-    is not excluded, the valid judgments are exactly the counted ones).
-    """
-    rows_sql, rows_params = counted.values("bot_id", "evaluator_id", "verdict").order_by().query.sql_with_params()
-    # The inner query is the ORM's own SQL with its parameters kept separate; nothing here is user input.
-    sql = f"""
-        SELECT r.bot_id, SUM(a.w), SUM(a.w * a.w), SUM(CASE WHEN r.verdict = %s THEN a.w ELSE 0 END)
-        FROM ({rows_sql}) r
-        JOIN (
-            SELECT user_id, correct::float8 / valid AS w FROM {EVALUATOR_TALLY}
-            WHERE competition_id = %s AND valid > 0
-        ) a ON a.user_id = r.evaluator_id
-        GROUP BY r.bot_id
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (HUMAN_VERDICT, *rows_params, competition_id))
-        return {bot_id: (float(w or 0), float(w2 or 0), float(wh or 0)) for bot_id, w, w2, wh in cursor.fetchall()}
 
 
 def chats_per_bot(competition_id: int) -> dict[int, tuple[int, int]]:

@@ -5,7 +5,7 @@ import csv
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -59,6 +59,7 @@ def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot
             "chart": selectors.leaderboard_chart(rows=rows, snapshot=snapshot),
             "is_organizer": is_organizer,
             "own_team_ids": own_team_ids,
+            "margin": snapshot.equivalence_margin,
         }
         html = render_to_string("leaderboard/_board.html", context, request=request)
         cache.set(key, html, BOARD_CACHE_SECONDS)
@@ -113,6 +114,22 @@ def bot_scores(request, slug: str, bot_id: int):
 
 
 @require_GET
+def analysis_plan(request, slug: str):
+    """Every version of the competition's analysis plan as JSON: the locked one first, then later changes."""
+    competition = _competition_for(request, slug)
+    versions = [
+        {
+            "kind": plan.kind,
+            "recorded_at": plan.recorded_at.isoformat(),
+            "sha256": plan.sha256,
+            "plan": plan.plan,
+        }
+        for plan in selectors.analysis_plans(competition=competition)
+    ]
+    return JsonResponse({"competition": competition.slug, "versions": versions})
+
+
+@require_GET
 @login_required
 def evaluator_scores(request, slug: str):
     if not request.user.is_staff:
@@ -122,5 +139,6 @@ def evaluator_scores(request, slug: str):
         "competition": competition,
         "snapshot": selectors.leaderboard_snapshot(competition=competition),
         "evaluators": selectors.evaluator_scores(competition=competition),
+        "plan": selectors.analysis_plan_in_force(competition=competition),
     }
     return render(request, "leaderboard/evaluators.html", context)

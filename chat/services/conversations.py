@@ -2,10 +2,11 @@
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chat.events import ended_event, message_event, send_event_on_commit
@@ -39,7 +40,12 @@ def _end(conversation: Conversation, *, reason: str, by_side: str = "") -> dict 
     )
     now = timezone.now()
     changed = Conversation.objects.filter(pk=conversation.pk, status=Conversation.Status.ACTIVE).update(
-        status=status, end_reason=reason, ended_by=by_side, ended_at=now, bot_turn_started_at=None
+        status=status,
+        end_reason=reason,
+        ended_by=by_side,
+        ended_at=now,
+        bot_turn_started_at=None,
+        bot_turn_heartbeat_at=None,
     )
     if changed != 1:
         conversation.refresh_from_db(fields=["status", "end_reason", "ended_by", "ended_at"])
@@ -275,17 +281,24 @@ class BotTurn:
     history: list[dict]
     prompt: str
     answers_seq: int
+    # The claim's token: the reply is saved only while the claim is still this one (not taken over meanwhile).
+    claimed_at: datetime | None = None
+    # Seconds since the last message it answers arrived: a turn taken over from a dead process has already made
+    # the evaluator wait, and that counts towards the human-like delay as the bot's own answer time does.
+    waited_s: float = 0.0
     mode: str = "two_party"
 
 
-def bot_turn_stale_after() -> timedelta:
-    """A claim older than two full calls plus the longest delay belongs to a process that died."""
-    seconds = 2 * settings.BOT_TOTAL_TIMEOUT + settings.CHAT_BOT_DELAY_MAX_MS / 1000 + 5
-    return timedelta(seconds=seconds)
+def _bot_turn_lease() -> timedelta:
+    return timedelta(seconds=settings.CHAT_BOT_TURN_LEASE_SECONDS)
 
 
 def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
-    """Claim the bot's next turn if one is due and none is in flight, so a user message is answered once."""
+    """Claim the bot's next turn if one is due and none is in flight, so a user message is answered once.
+
+    A claim whose heartbeat (bot_turns_heartbeat) is older than CHAT_BOT_TURN_LEASE_SECONDS belongs to a process
+    that died or hung: it is taken over.
+    """
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
@@ -296,7 +309,8 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             return None
         now = timezone.now()
         started = conversation.bot_turn_started_at
-        if started is not None and now - started < bot_turn_stale_after():
+        alive_at = conversation.bot_turn_heartbeat_at or started
+        if started is not None and now - alive_at < _bot_turn_lease():
             return None
         if conversation.last_seq >= conversation.competition.max_turns or conversation.is_past_deadline(now):
             return None
@@ -307,7 +321,8 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
         if not opening and not unanswered:
             return None
         conversation.bot_turn_started_at = now
-        conversation.save(update_fields=["bot_turn_started_at"])
+        conversation.bot_turn_heartbeat_at = now
+        conversation.save(update_fields=["bot_turn_started_at", "bot_turn_heartbeat_at"])
         bot = conversation.bot
         return BotTurn(
             conversation_id=conversation.pk,
@@ -327,12 +342,48 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             ],
             prompt=" ".join(m.delivered_text for m in unanswered),
             answers_seq=conversation.last_seq,
+            claimed_at=now,
+            waited_s=max(0.0, (now - unanswered[-1].created_at).total_seconds()) if unanswered else 0.0,
             mode="three_party" if hasattr(conversation, "game_as_bot") else "two_party",
         )
 
 
+def bot_turns_heartbeat(*, conversation_ids: list[int]) -> int:
+    """Renew the claims of the turns this process is running (one statement for all of them)."""
+    if not conversation_ids:
+        return 0
+    return Conversation.objects.filter(pk__in=conversation_ids, bot_turn_started_at__isnull=False).update(
+        bot_turn_heartbeat_at=timezone.now()
+    )
+
+
+def bot_turns_orphaned(*, limit: int = 200) -> list[int]:
+    """Active bot chats with a turn due and no live claim: the claim's process died, or its turn crashed and was
+    released, or it was handed over at shutdown. The sweep claims them again (bot_turn_claim decides)."""
+    now = timezone.now()
+    stale = now - _bot_turn_lease()
+    unanswered = Message.objects.filter(conversation=OuterRef("pk"), side="a", seq__gt=OuterRef("bot_replied_to_seq"))
+    opening = Q(first_speaker="b", last_seq=0)
+    claim_dead = (
+        Q(bot_turn_started_at__isnull=True)
+        | Q(bot_turn_heartbeat_at__lt=stale)
+        | Q(bot_turn_heartbeat_at__isnull=True, bot_turn_started_at__lt=stale)
+    )
+    return list(
+        Conversation.objects.active()
+        .filter(claim_dead, bot__isnull=False, deadline_at__gt=now)
+        .filter(Exists(unanswered) | opening)
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMessage | None:
-    """Save the bot's reply (moderated like any message) and release the turn claim; the caller sends ``events``."""
+    """Save the bot's reply (moderated like any message) and release the turn claim; the caller sends ``events``.
+
+    None if the chat ended meanwhile, or if the claim is no longer this turn's (another process took it over after
+    this one's heartbeat stopped: that turn answers, so the evaluator gets one reply).
+    """
     conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
     text = text.strip()[: max(conversation.competition.max_message_chars, settings.BOT_MAX_REPLY_CHARS)]
     verdict = _moderate(text, conversation.language)
@@ -344,17 +395,24 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
         )
         if not locked.is_active:
             return None
+        if turn.claimed_at is not None and locked.bot_turn_started_at != turn.claimed_at:
+            return None
         locked.bot_replied_to_seq = turn.answers_seq
         locked.bot_turn_started_at = None
-        locked.save(update_fields=["bot_replied_to_seq", "bot_turn_started_at"])
+        locked.bot_turn_heartbeat_at = None
+        locked.save(update_fields=["bot_replied_to_seq", "bot_turn_started_at", "bot_turn_heartbeat_at"])
         return _append(
             locked, side="b", author=None, client_msg_id="", text=text, verdict=verdict, latency_ms=latency_ms
         )
 
 
-def bot_turn_release(*, conversation_id: int) -> None:
-    """Give the claim back after an unexpected error so the next trigger can retry the turn."""
-    Conversation.objects.filter(pk=conversation_id).update(bot_turn_started_at=None)
+def bot_turn_release(*, conversation_id: int, claimed_at: datetime | None = None) -> None:
+    """Give the claim back (after an unexpected error, or at shutdown) so that a sweep or the next trigger retries
+    the turn at once; with ``claimed_at``, only if the claim is still that one."""
+    claims = Conversation.objects.filter(pk=conversation_id)
+    if claimed_at is not None:
+        claims = claims.filter(bot_turn_started_at=claimed_at)
+    claims.update(bot_turn_started_at=None, bot_turn_heartbeat_at=None)
 
 
 def bot_turn_fail(*, conversation_id: int) -> bool:

@@ -163,6 +163,14 @@
     }
   }
 
+  // The last seq shown, every 20 s: the server answers with anything newer the socket did not get (events lost
+  // while Redis restarted), then pong (docs/chat-protocol.md).
+  setInterval(function () {
+    if (!ended && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "ping", last_seq: lastSeq }));
+    }
+  }, 20000);
+
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + t.wsPath + "?last_seq=" + lastSeq);

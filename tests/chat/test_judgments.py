@@ -1,9 +1,14 @@
 """Judgment rules: complete, one per evaluator per chat, only after the chat, and the leaderboard is told."""
 
+import logging
+
 import pytest
+from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Conversation, Judgment, PartnerKind
+from chat.services import scores
+from hulic.log_throttle import ThrottledLog
 from tests.factories import ConversationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +90,30 @@ def test_saving_a_judgment_schedules_the_leaderboard_recompute_after_commit(
     for callback in callbacks:
         callback()
     assert calls == [{"competition_id": chat.competition_id}]
+
+
+@pytest.mark.django_db(transaction=True)  # committed as in production: the after-commit hook runs in the request
+def test_a_judgment_saved_while_redis_is_down_is_answered_as_saved(monkeypatch, caplog):
+    def redis_down(**kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr("leaderboard.services.recompute_schedule", redis_down)
+    monkeypatch.setattr(scores, "quiet_log", ThrottledLog(logging.getLogger(scores.__name__)))
+    client = APIClient()
+    responses = []
+    for chat in (ended(), ended()):
+        client.force_authenticate(chat.evaluator_a)
+        body = {
+            "verdict": "bot",
+            "confidence": 4,
+            "ratings": dict.fromkeys(chat.competition.criteria_keys, 3),
+            "reason": "Too quick.",
+        }
+        responses.append(client.post(f"/api/v1/chats/{chat.public_id}/judgment/", body, format="json"))
+
+    assert [response.status_code for response in responses] == [201, 201]
+    assert Judgment.objects.count() == 2
+    assert sum("queueing a leaderboard recompute failed" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_reports_are_stored_for_organizers():

@@ -1,5 +1,6 @@
 """Round trips: each format read back with pandas matches the database, anonymized."""
 
+import json
 from datetime import UTC
 
 import pytest
@@ -144,3 +145,21 @@ def test_csv_timestamps_are_utc_text_with_a_z(dataset):
 
     saved = sorted(j.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%fZ") for j in Judgment.objects.all())
     assert sorted(judgments["created_at"]) == saved
+
+
+def test_an_export_carries_the_analysis_plan_with_its_hash(dataset):
+    from leaderboard.models import AnalysisPlan
+    from leaderboard.plan import plan_hash
+    from leaderboard.services import analysis_plan_record
+
+    competition = dataset["competition"]
+    competition.phase = "evaluation"
+    competition.save(update_fields=["phase"])
+    locked = analysis_plan_record(competition=competition)
+
+    job = run_export(competition, fmt="csv")
+
+    plan = json.loads(read_archive(job)["ANALYSIS_PLAN.json"])
+    assert [version["sha256"] for version in plan["versions"]] == [locked.sha256]
+    assert plan["versions"][0]["kind"] == AnalysisPlan.Kind.LOCKED
+    assert plan_hash(plan["versions"][0]["plan"]) == locked.sha256

@@ -35,12 +35,11 @@ def test_a_job_is_built_once_even_if_the_task_runs_twice(dataset):
     assert job.status == "done"
 
 
-def test_a_stale_running_job_is_claimed_again_and_overwrites(dataset):
+def test_a_stale_running_job_is_claimed_again_and_overwrites(dataset, settings):
     job = run_export(dataset["competition"], fmt="csv")
     old_file = job.file.name
-    ExportJob.objects.filter(pk=job.pk).update(
-        status="running", started_at=timezone.now() - timedelta(seconds=services.EXPORT_TASK_TIME_LIMIT_SECONDS + 1)
-    )
+    silent_since = timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
+    ExportJob.objects.filter(pk=job.pk).update(status="running", started_at=silent_since, heartbeat_at=silent_since)
 
     job = export_job_run(job_id=job.pk)
 

@@ -73,6 +73,12 @@ def scenario(competition, bot):
     one bot-failed chat with a judgment and one without (bob).
     """
     HUMAN, BOT = Judgment.Verdict.HUMAN, Judgment.Verdict.BOT
+    # The factories' chats have no messages and end when they are made: every evaluator would be flagged "silent"
+    # and "fast". These figures are about rates, so the rules flag but exclude nothing (test_rater_flags covers them),
+    # and 10 judgments are enough to rank.
+    competition.exclusion_rules = {"exclude": []}
+    competition.min_judgments_to_rank = 10
+    competition.save(update_fields=["exclusion_rules", "min_judgments_to_rank"])
     bob = BotFactory(competition=competition, name="bob")
     eliza = BotFactory(competition=competition, name="eliza", is_baseline=True)
     users = [UserFactory(username=f"judge{i}") for i in range(4)]

@@ -85,8 +85,10 @@ def test_page_shows_ranks_intervals_baseline_exclusions_and_the_chart(client, co
     assert "2 judgments by excluded evaluators" in html
     assert "1 judgment of a chat shorter than 4 messages" in html
     assert "2 chats ended because the bot failed" in html
-    assert html.index(">alice") < html.index(">eliza") < html.index(">bob")
-    assert "Krippendorff" in html
+    assert html.index(">alice") < html.index(">bob") < html.index(">eliza")
+    assert "Krippendorff" not in html  # an alpha over bots measured how far apart they are, not agreement
+    assert "Distinguishable from humans" in html  # bob, 10% against 80%
+    assert '20 <span class="muted">/ 4</span>' in html  # n judgments / n evaluators
 
 
 def test_page_without_computation_says_so(client, competition):
@@ -109,11 +111,12 @@ def test_csv_has_one_row_per_bot_with_intervals_and_criteria(client, computed):
 
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert response["Content-Type"].startswith("text/csv")
-    assert [row["bot_name"] for row in rows] == ["alice", "eliza", "bob"]
+    assert [row["bot_name"] for row in rows] == ["alice", "bob", "eliza"]
     alice = rows[0]
     assert (alice["rank"], alice["judgments"], float(alice["pass_rate"])) == ("1", "20", 0.9)
     assert float(alice["pass_low"]) == pytest.approx(0.6989664, abs=1e-6)
-    assert rows[1]["rank"] == "" and rows[1]["is_baseline"] == "True"
+    assert rows[2]["rank"] == "" and rows[2]["is_baseline"] == "True"
+    assert (alice["evaluators"], rows[1]["verdict"]) == ("4", "distinguishable")
     assert float(alice["human_likeness_mean"]) > 0
 
 
@@ -123,13 +126,15 @@ def test_json_carries_rows_and_snapshot(computed):
     data = APIClient().get(reverse("api-leaderboard", kwargs={"slug": computed.competition.slug})).json()
 
     assert data["competition"] == computed.competition.slug
-    assert [row["bot_name"] for row in data["rows"]] == ["alice", "eliza", "bob"]
-    assert data["rows"][0]["rank"] == 1 and data["rows"][2]["rank"] == 2
+    assert [row["bot_name"] for row in data["rows"]] == ["alice", "bob", "eliza"]
+    assert data["rows"][0]["rank"] == 1 and data["rows"][1]["rank"] == 2
     assert data["rows"][0]["pass_low"] == pytest.approx(0.6989664, abs=1e-6)
     assert [c["key"] for c in data["rows"][0]["criteria"]] == computed.competition.criteria_keys
     assert data["snapshot"]["baseline_rate"] == pytest.approx(0.8)
     assert data["snapshot"]["excluded_judgments"] == 4
-    assert "alpha" in data["snapshot"]
+    assert "alpha" not in data["snapshot"]
+    assert data["snapshot"]["baseline_evaluators"] == 4
+    assert data["rows"][1]["verdict"] == "distinguishable" and data["rows"][1]["difference"] == pytest.approx(-0.7)
 
 
 def bot_url(bot, name="leaderboard-bot"):
@@ -155,6 +160,8 @@ def test_bot_page_shows_criteria_and_days(client, computed, participant):
     assert "Human-likeness" in html
     assert computed.day_one.strftime("%Y-%m-%d") in html
     assert "250 ms" in html
+    assert "n = 20 / 4" in html  # judgments / evaluators
+    assert "+10.0" in html  # alice 90% against the baseline's 80%
 
 
 def test_example_chats_only_when_allowed_and_anonymised(client, computed, participant):

@@ -4,6 +4,7 @@ import io
 import threading
 from unittest import mock
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
@@ -14,6 +15,7 @@ from chat.models import Conversation, Evaluator, Judgment
 from competitions.models import BotCall
 from leaderboard import aggregates, tallies
 from leaderboard.models import EvaluatorTally, JudgmentTally, LatencyTally
+from leaderboard.rater_quality import ExclusionRules
 from tests.factories import BotFactory, EvaluatorFactory, UserFactory
 
 from .conftest import judge_bot
@@ -30,10 +32,13 @@ def assert_tallies_equal_a_recount(competition_id: int) -> None:
 
 def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     exclusions = aggregates.Exclusions.for_competition(competition)
-    from_tallies = aggregates.judgment_figures(competition, exclusions, weighted=True)
+    keys = competition.criteria_keys
+    from_tallies = aggregates.judgment_figures(competition, exclusions)
+    tally_partner_rows = tallies.per_partner(competition.pk, keys)
     chats = aggregates.chats_per_bot(competition)
     with mock.patch.object(tallies, "tallies_kept", return_value=False):
-        portable = aggregates.judgment_figures(competition, exclusions, weighted=True)
+        portable = aggregates.judgment_figures(competition, exclusions)
+        portable_partner_rows = aggregates.per_partner(aggregates.counted_judgments(competition, exclusions), keys)
         portable_chats = aggregates.chats_per_bot(competition)
 
     assert from_tallies.exclusion_counts == portable.exclusion_counts
@@ -42,15 +47,33 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     # A criterion nobody rated sums to NULL in the portable queries and to 0 in the tallies; the figures read both as 0.
     by_partner = {
         row["bot_id"]: {key: 0 if value is None else value for key, value in row.items()} | {"bot_id": row["bot_id"]}
-        for row in portable.partner_rows
+        for row in portable_partner_rows
     }
-    assert {row["bot_id"] for row in from_tallies.partner_rows} == set(by_partner)
-    for row in from_tallies.partner_rows:
+    assert {row["bot_id"] for row in tally_partner_rows} == set(by_partner)
+    for row in tally_partner_rows:
         assert row == pytest.approx(by_partner[row["bot_id"]])
     assert chats == portable_chats
-    assert from_tallies.weights.keys() == portable.weights.keys()
-    for partner, sums in from_tallies.weights.items():
-        assert sums == pytest.approx(portable.weights[partner])
+    # The per-evaluator rows the bootstrap resamples add up to the tallies' per-partner counts and rating sums.
+    rules = ExclusionRules()
+    for cells in (
+        aggregates.cells_array(
+            aggregates.per_evaluator_partner(aggregates.counted_judgments(competition, exclusions), keys), keys
+        ),
+        aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False).cells,
+    ):
+        assert_cells_add_up(cells, tally_partner_rows, keys)
+
+
+def assert_cells_add_up(cells, tally_partner_rows, keys) -> None:
+    for row in tally_partner_rows:
+        bot = cells[:, 1]
+        mine = cells[np.isnan(bot)] if row["bot_id"] is None else cells[bot == row["bot_id"]]
+        assert mine[:, 2].sum() == row["n"]
+        assert mine[:, 3].sum() == row["human"]
+        assert mine[:, 4].sum() == row["confidence_sum"]
+        for index in range(len(keys)):
+            assert mine[:, 5 + 2 * index].sum() == row[f"c{index}_n"]
+            assert mine[:, 6 + 2 * index].sum() == pytest.approx(row[f"c{index}_sum"])
 
 
 def test_the_tallies_agree_with_the_portable_queries(scenario):

@@ -7,15 +7,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0003_botcall_failure_bad_text'),
+        ('competitions', '0004_analysis_plan_settings'),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='competition',
-            name='equivalence_margin',
-            field=models.FloatField(default=0.1, help_text='Three-party: a win-rate interval within 50% ± this margin is called indistinguishable.', validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(0.5)]),
-        ),
         migrations.AddField(
             model_name='competition',
             name='interrogator_share',

@@ -11,8 +11,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0003_conversation_bot_chats'),
-        ('competitions', '0004_competition_three_party_mode'),
+        ('chat', '0004_conversation_bot_turn_heartbeat'),
+        ('competitions', '0005_competition_three_party_mode'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
