@@ -150,6 +150,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The leaderboard tallies' unique keys treat NULL as a value (NULLS NOT DISTINCT), which only Postgres can
+# declare; SQLite never reads the tallies (the portable queries count the judgments), so its warning is noise.
+SILENCED_SYSTEM_CHECKS = [] if DATABASE_URL else ["models.W047"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -255,6 +258,9 @@ CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
 ASGI_GC_THRESHOLDS = env_ints("ASGI_GC_THRESHOLDS", (20000, 50, 100), count=range(1, 4))
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
+
+# `make run`: the sample bots' ports, in order ELIZA, Jimin; empty = the last ones if free, else any free port.
+DEMO_BOT_PORTS = env_ints("DEMO_BOT_PORTS", (), count=range(0, 3))
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from competitions import views as competition_views
-from hulic.views import healthz
+from hulic.views import favicon, healthz
 
 admin.site.site_header = "HuLiC organizers"
 admin.site.site_title = "HuLiC admin"
@@ -24,6 +24,8 @@ api_patterns = [
 urlpatterns = [
     path("", competition_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without a <link rel=icon> (the admin, API views).
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

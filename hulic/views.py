@@ -1,6 +1,7 @@
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 
 
 def healthz(request):
@@ -19,3 +20,8 @@ def healthz(request):
         checks["cache"] = f"error: {exc}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin, the API views)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -17,9 +17,9 @@ DEMO_USERS = {
     "pat": {},
 }
 DEMO_BOTS = [
-    # (team, bot name, port, baseline?)
-    ("HuLiC Baselines", "ELIZA", 8101, True),
-    ("Demo Lab", "Jimin", 8102, False),
+    # (team, bot name, baseline?); `rundemo` gives each a free port (or DEMO_BOT_PORTS) when it starts them.
+    ("HuLiC Baselines", "ELIZA", True),
+    ("Demo Lab", "Jimin", False),
 ]
 
 DESCRIPTION = """A demonstration of a blind, Turing-style evaluation.
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 "human_partner_wait_seconds": 15,
             },
         )
-        for team_name, bot_name, port, baseline in DEMO_BOTS:
+        for index, (team_name, bot_name, baseline) in enumerate(DEMO_BOTS):
             team, _ = Team.objects.get_or_create(name=team_name, defaults={"slug": team_name.lower().replace(" ", "-")})
             if team_name == "Demo Lab":
                 TeamMembership.objects.get_or_create(
@@ -70,7 +70,11 @@ class Command(BaseCommand):
             bot, created = Bot.objects.get_or_create(
                 competition=competition,
                 name=bot_name,
-                defaults={"team": team, "endpoint_url": f"http://{bot_host}:{port}/", "is_baseline": baseline},
+                defaults={
+                    "team": team,
+                    "endpoint_url": f"http://{bot_host}:{8101 + index}/",
+                    "is_baseline": baseline,
+                },
             )
             if created:
                 bot.versions.create(number=1, endpoint_url=bot.endpoint_url, note="demo")
@@ -86,5 +90,5 @@ class Command(BaseCommand):
         return user
 
 
-def demo_bot_ports() -> dict[str, int]:
-    return {name: port for _team, name, port, _baseline in DEMO_BOTS}
+def demo_bot_names() -> list[str]:
+    return [name for _team, name, _baseline in DEMO_BOTS]
