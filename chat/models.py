@@ -192,6 +192,11 @@ class Conversation(models.Model):
     def is_past_deadline(self, now=None) -> bool:
         return (now or timezone.now()) >= self.deadline_at
 
+    @property
+    def is_too_short_to_judge(self) -> bool:
+        """Fewer messages than the competition counts: a judgment would be discarded, so none is asked for."""
+        return self.last_seq < self.competition.min_turns_to_count
+
 
 class Message(models.Model):
     """A chat message, saved before it is delivered. (conversation, seq) orders and de-duplicates."""

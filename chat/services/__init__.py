@@ -23,6 +23,7 @@ from .errors import (
     JudgmentPending,
     MatchmakingClosed,
     MessageRejected,
+    NoPartnerAvailable,
     NotAParticipant,
     NotInvited,
 )
@@ -32,11 +33,22 @@ from .evaluators import (
     evaluator_onboarding_submit,
     evaluator_reinstate,
     evaluator_suspend,
+    onboarding_wrong_answers,
 )
 from .judgments import judgment_record, judgment_validate, report_create
-from .matchmaking import match_attempt, match_poll, match_request_cancel, match_request_start
+from .matchmaking import (
+    BOTS_USED_UP,
+    NO_PARTNER,
+    match_attempt,
+    match_poll,
+    match_request_cancel,
+    match_request_start,
+    match_unavailable_reason,
+)
 
 __all__ = [
+    "BOTS_USED_UP",
+    "NO_PARTNER",
     "AlreadyInChat",
     "BotTurn",
     "ChatError",
@@ -47,6 +59,7 @@ __all__ = [
     "JudgmentPending",
     "MatchmakingClosed",
     "MessageRejected",
+    "NoPartnerAvailable",
     "NotAParticipant",
     "NotInvited",
     "PostedMessage",
@@ -69,6 +82,8 @@ __all__ = [
     "match_poll",
     "match_request_cancel",
     "match_request_start",
+    "match_unavailable_reason",
     "message_post",
+    "onboarding_wrong_answers",
     "report_create",
 ]

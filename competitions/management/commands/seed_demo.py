@@ -58,7 +58,10 @@ class Command(BaseCommand):
                 "leaderboard_public_during_evaluation": True,
                 "show_example_chats_to_teams": True,
                 "participant_downloads": Competition.ParticipantDownloads.OWN_CHATS,
-                "human_partner_wait_seconds": 15,
+                # Every request looks for a person first, so two browsers started together (eva and evan) are
+                # paired as humans, as the README promises; alone, an evaluator gets a bot after the wait.
+                "control_chat_share": 1.0,
+                "human_partner_wait_seconds": 10,
             },
         )
         for index, (team_name, bot_name, baseline) in enumerate(DEMO_BOTS):
