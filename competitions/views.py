@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import BotEndpointForm, BotRegisterForm, InvitationCreateForm, TeamCreateForm
+from .forms import BotEndpointForm, BotRegisterForm, InvitationCreateForm, SignUpForm, TeamCreateForm
 from .models import Bot, Competition, TeamInvitation
 
 
@@ -25,7 +24,7 @@ def home(request):
 
 
 def signup(request):
-    form = UserCreationForm(request.POST or None)
+    form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)

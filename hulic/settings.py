@@ -160,6 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "hulic.views.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -261,6 +262,22 @@ CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.Word
 
 # `make run`: the sample bots' ports, in order ELIZA, Jimin; empty = the last ones if free, else any free port.
 DEMO_BOT_PORTS = env_ints("DEMO_BOT_PORTS", (), count=range(0, 3))
+
+# E-mail (password resets). With EMAIL_HOST set, SMTP with these settings; without it, messages are printed to
+# the console (the embedded default, where there is no mail server to refuse the connection).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HuLiC <noreply@hulic.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from competitions import views as competition_views
-from hulic.views import favicon, healthz
+from hulic.views import LogoutPageView, favicon, healthz
 
 admin.site.site_header = "HuLiC organizers"
 admin.site.site_title = "HuLiC admin"
@@ -27,6 +27,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages without a <link rel=icon> (the admin, API views).
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("accounts/logout/", LogoutPageView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_patterns)),

@@ -38,6 +38,7 @@ def create_competition(**overrides) -> Competition:
 def sign_up(page: Page, username: str) -> None:
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.org")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.locator("form button[type=submit]").click()
