@@ -464,8 +464,10 @@ class BotAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "%d secret rotated; tell the team to update its bot.",
-                "%d secrets rotated; tell the teams to update their bots.",
+                "%d secret rotated; tell the team to update its bot "
+                "(the old secret keeps signing for the grace period).",
+                "%d secrets rotated; tell the teams to update their bots "
+                "(old secrets keep signing for the grace period).",
                 count,
             )
             % count,

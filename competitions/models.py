@@ -2,6 +2,7 @@
 
 import base64
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -249,6 +250,10 @@ class Bot(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_failure_reason = models.TextField(blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    previous_signing_secret = models.CharField(
+        max_length=100, blank=True, help_text="The secret before the last rotation, still signing until the time below."
+    )
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,11 +269,34 @@ class Bot(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
 
-    def rotate_secret(self) -> str:
+    def rotate_secret(self, *, grace: timedelta, revoke_old: bool = False) -> str:
+        """A new secret; the current one keeps signing alongside it for ``grace`` unless ``revoke_old``.
+
+        Only the secret just replaced gets a grace period: one rotated out earlier stops at once.
+        """
+        now = timezone.now()
+        keep_old = not revoke_old and grace > timedelta(0)
+        self.previous_signing_secret = self.signing_secret if keep_old else ""
+        self.previous_secret_valid_until = now + grace if keep_old else None
         self.signing_secret = new_signing_secret()
-        self.secret_rotated_at = timezone.now()
-        self.save(update_fields=["signing_secret", "secret_rotated_at", "updated_at"])
+        self.secret_rotated_at = now
+        self.save(
+            update_fields=[
+                "signing_secret",
+                "previous_signing_secret",
+                "previous_secret_valid_until",
+                "secret_rotated_at",
+                "updated_at",
+            ]
+        )
         return self.signing_secret
+
+    def previous_secret_in_grace(self, now=None) -> str:
+        """The old secret if it still signs requests (during the grace period after a rotation), else ""."""
+        until = self.previous_secret_valid_until
+        if not self.previous_signing_secret or until is None or (now or timezone.now()) >= until:
+            return ""
+        return self.previous_signing_secret
 
 
 class BotVersion(models.Model):

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "competitions",
     "chat",
@@ -228,6 +229,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Participants' API: teams, bots (signed webhooks), health, leaderboards, exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI and Redoc files come from drf-spectacular-sidecar, served with our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Bot webhook client (docs/bot-protocol.md).
@@ -239,6 +244,12 @@ BOT_MAX_REPLY_CHARS = env_int("BOT_MAX_REPLY_CHARS", 2000)
 BOT_MAX_CONCURRENCY = env_int("BOT_MAX_CONCURRENCY", 8)
 BOT_FAILURES_BEFORE_FAILING = env_int("BOT_FAILURES_BEFORE_FAILING", 3)
 BOT_HEALTH_CHECK_INTERVAL_SECONDS = env_int("BOT_HEALTH_CHECK_INTERVAL_SECONDS", 300)
+# After a secret rotation the old secret still signs (a second signature) for this long, so the bot keeps working
+# while its team installs the new one (Standard Webhooks: space-separated signatures). 0 = it stops at once.
+BOT_SECRET_GRACE_HOURS = env_float("BOT_SECRET_GRACE_HOURS", 24.0)
+# The health check after a registration or endpoint change runs at once and, if it fails, again after these
+# delays (seconds): a team installing the secret it was just shown needs a minute before its bot can verify.
+BOT_FIRST_CHECK_RETRY_SECONDS = env_ints("BOT_FIRST_CHECK_RETRY_SECONDS", (30, 90), count=range(0, 6))
 # Networks a bot endpoint may resolve to although they are private (CIDRs). The demo and the tests
 # allow loopback; production leaves this empty.
 BOT_ALLOWED_NETWORKS = env_list("BOT_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if EMBEDDED else [])

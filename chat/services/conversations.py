@@ -275,6 +275,7 @@ class BotTurn:
     history: list[dict]
     prompt: str
     answers_seq: int
+    previous_signing_secret: str = ""  # the old secret during a rotation's grace period (competitions.Bot)
 
 
 def bot_turn_stale_after() -> timedelta:
@@ -326,6 +327,7 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             ],
             prompt=" ".join(m.delivered_text for m in unanswered),
             answers_seq=conversation.last_seq,
+            previous_signing_secret=bot.previous_secret_in_grace(now),
         )
 
 
