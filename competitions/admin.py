@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import selectors, services
+from .admin_forms import CompetitionAdminForm
 from .health import bot_health_check
 from .models import Bot, BotCall, BotVersion, Competition, Team, TeamInvitation, TeamMembership
 
@@ -68,6 +69,7 @@ COMPETITION_HELP = {
 
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
+    form = CompetitionAdminForm
     list_display = [
         "title",
         "slug",
@@ -103,8 +105,12 @@ class CompetitionAdmin(admin.ModelAdmin):
         (
             _("Texts (Markdown)"),
             {
-                "fields": ["description", "rules", "terms", "license"],
-                "description": _("Rendered as sanitised Markdown on the public page; HTML scripts are removed."),
+                # English and Korean side by side; an empty Korean text shows the English one.
+                "fields": [("description", "description_ko"), ("rules", "rules_ko"), ("terms", "terms_ko"), "license"],
+                "description": _(
+                    "Rendered as sanitised Markdown on the public page; HTML scripts are removed. Each text has an "
+                    "English and a Korean version, shown in the reader's language (English where Korean is empty)."
+                ),
             },
         ),
         (

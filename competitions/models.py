@@ -10,7 +10,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from .translated import localized
 
 DEFAULT_CRITERIA = [
     {"key": "human_likeness", "label": "Human-likeness"},
@@ -72,6 +75,10 @@ class Competition(models.Model):
     description = models.TextField(blank=True, help_text="Markdown.")
     rules = models.TextField(blank=True, help_text="Markdown.")
     terms = models.TextField(blank=True, help_text="Markdown. Evaluators consent to these before their first chat.")
+    # Korean versions of the texts above (competitions/translated.py): shown on Korean pages, English if empty.
+    description_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
+    rules_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
+    terms_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
     license = models.CharField(max_length=100, default="CC BY 4.0", help_text="License of the released dataset.")
     languages = models.JSONField(default=default_languages, help_text='Chat languages, e.g. ["en", "ko"].')
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.DRAFT)
@@ -144,6 +151,29 @@ class Competition(models.Model):
             raise ValidationError({"criteria": 'Give a list of {"key", "label"} with unique keys.'})
         if self.dataset_published and self.phase != self.Phase.CLOSED:
             raise ValidationError({"dataset_published": "Publish the dataset only once the competition is closed."})
+
+    def localized(self, field: str, language: str | None = None) -> str:
+        """A text the organizer wrote (description, rules, terms) in the language, English if not translated."""
+        return localized({field: getattr(self, field), f"{field}_ko": getattr(self, f"{field}_ko", "")}, field,
+                         language or get_language())  # fmt: skip
+
+    @property
+    def localized_description(self) -> str:
+        return self.localized("description")
+
+    @property
+    def localized_rules(self) -> str:
+        return self.localized("rules")
+
+    @property
+    def localized_terms(self) -> str:
+        return self.localized("terms")
+
+    @property
+    def localized_criteria(self) -> list[dict]:
+        """The criteria with each label in the current language (English where not translated)."""
+        language = get_language()
+        return [{**c, "label": localized(c, "label", language) or c["key"]} for c in self.criteria]
 
     @property
     def criteria_keys(self) -> list[str]:

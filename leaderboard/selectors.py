@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import get_language
 
 from chat.models import Conversation, Message, PartnerKind
 from competitions.models import Bot, Competition
+from competitions.translated import localized
 
 from .chart import Chart, interval_chart
 from .models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
@@ -83,7 +85,10 @@ def leaderboard_snapshot(*, competition: Competition) -> LeaderboardSnapshot | N
 
 def _criteria_labels(competition: Competition, snapshot: LeaderboardSnapshot | None) -> list[tuple[str, str]]:
     criteria = snapshot.criteria if snapshot is not None and snapshot.criteria else competition.criteria
-    return [(c["key"], c.get("label", c["key"])) for c in criteria]
+    # Labels in the reader's language where the organizer translated them (competitions/translated.py).
+    live = {c["key"]: c for c in competition.criteria}
+    language = get_language()
+    return [(c["key"], localized(live.get(c["key"], c), "label", language) or c["key"]) for c in criteria]
 
 
 def _criterion_figures(stored: dict, labels: list[tuple[str, str]]) -> list[CriterionFigure]:
