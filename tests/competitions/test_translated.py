@@ -27,6 +27,7 @@ def test_a_translation_is_used_where_given_and_english_elsewhere():
     assert localized_choices(QUESTION, "ko") == ["사람인지 봇인지", "Typing speed"]
 
 
+@translation.override("en")
 def test_criteria_lines_become_keys_with_both_labels_and_bad_lines_are_named():
     assert criteria_from_text("fluency | Fluency | 유창성\nengagement | Engagement") == [
         {"key": "fluency", "label": "Fluency", "label_ko": "유창성"},
@@ -38,6 +39,7 @@ def test_criteria_lines_become_keys_with_both_labels_and_bad_lines_are_named():
     assert "Line 2" in messages and "Line 3" in messages
 
 
+@translation.override("en")
 def test_onboarding_blocks_round_trip_and_need_exactly_one_right_answer():
     text = questions_as_text([QUESTION])
     assert text.splitlines()[0] == "What do you judge? | 무엇을 판정하나요?"
