@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message
+from chat.models import Conversation, Evaluator, Judgment, JudgmentExclusion, MatchRequest, Message
 from competitions.models import Bot, Competition
 
 
@@ -33,6 +33,7 @@ def unjudged_conversation_for(*, user, competition: Competition | None = None) -
     ended = Conversation.objects.for_user(user).filter(
         status=Conversation.Status.ENDED, last_seq__gte=F("competition__min_turns_to_count")
     )
+    ended = ended.exclude(judgment_exclusions__evaluator=user)
     if competition is not None:
         ended = ended.filter(competition=competition)
     return ended.exclude(judgments__evaluator=user).order_by("-ended_at").first()
@@ -56,6 +57,10 @@ def competitions_for_evaluation(*, user) -> list[tuple[Competition, Evaluator | 
 
 def judgment_for(*, conversation: Conversation, user) -> Judgment | None:
     return Judgment.objects.filter(conversation=conversation, evaluator=user).first()
+
+
+def judgment_excluded(*, conversation: Conversation, user) -> bool:
+    return JudgmentExclusion.objects.filter(conversation=conversation, evaluator=user).exists()
 
 
 def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:

@@ -174,7 +174,8 @@ def chat_judge(request: HttpRequest, public_id) -> HttpResponse:
     judgment = selectors.judgment_for(conversation=conversation, user=request.user)
     criteria = conversation.competition.criteria
     form = JudgmentForm(request.POST or None, criteria=criteria)
-    too_short = judgment is None and conversation.is_too_short_to_judge
+    excluded = judgment is None and selectors.judgment_excluded(conversation=conversation, user=request.user)
+    too_short = judgment is None and (excluded or conversation.is_too_short_to_judge)
     if request.method == "POST" and judgment is None and not too_short and form.is_valid():
         try:
             judgment = services.judgment_record(
@@ -206,6 +207,7 @@ def chat_judge(request: HttpRequest, public_id) -> HttpResponse:
             "form": form,
             "judgment": judgment,
             "too_short": too_short,
+            "excluded": excluded,
             "transcript": selectors.transcript_for(conversation=conversation, side=side),
             "reveal": reveal,
             "evaluate_url": reverse("evaluate-competition", kwargs={"slug": conversation.competition.slug}),

@@ -64,6 +64,10 @@ COMPETITION_HELP = {
     "participant_downloads": _("What teams may download while and after the competition runs."),
     "show_example_chats_to_teams": _("Let teams read example chats of their own bots."),
     "include_bot_names_in_exports": _("Off: exports leave out bot and team names."),
+    "leaderboard_bots_per_team": _(
+        "The public leaderboard shows at most this many bots per team (the best placed) and only bots that have "
+        "passed a health check; organizers see every bot. 0: no cap."
+    ),
 }
 
 
@@ -146,6 +150,7 @@ class CompetitionAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "leaderboard_public_during_evaluation",
+                    "leaderboard_bots_per_team",
                     "participant_downloads",
                     "show_example_chats_to_teams",
                     "include_bot_names_in_exports",

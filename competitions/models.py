@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from .translated import localized
 
 DEFAULT_CRITERIA = [
-    {"key": "human_likeness", "label": "Human-likeness"},
-    {"key": "fluency", "label": "Fluency"},
-    {"key": "engagement", "label": "Engagement"},
-    {"key": "appropriateness", "label": "Appropriateness / ethics"},
+    {"key": "human_likeness", "label": "Human-likeness", "label_ko": "사람다움"},
+    {"key": "fluency", "label": "Fluency", "label_ko": "유창성"},
+    {"key": "engagement", "label": "Engagement", "label_ko": "몰입도"},
+    {"key": "appropriateness", "label": "Appropriateness / ethics", "label_ko": "적절성 / 윤리"},
 ]
 SUPPORTED_LANGUAGES = ("en", "ko")
 
@@ -36,12 +36,16 @@ def default_onboarding_questions() -> list[dict]:
     return [
         {
             "question": "Your partner may be a bot or a human. What do you judge after the chat?",
+            "question_ko": "상대는 봇일 수도, 사람일 수도 있습니다. 채팅이 끝나면 무엇을 판정하나요?",
             "choices": ["Whether the partner was a human or a bot", "How fast the partner typed"],
+            "choices_ko": ["상대가 사람인지 봇인지", "상대의 타자 속도"],
             "answer": 0,
         },
         {
             "question": "May you tell your partner who you are or ask for their real name?",
+            "question_ko": "상대에게 내가 누구인지 말하거나 상대의 실명을 물어봐도 되나요?",
             "choices": ["Yes", "No"],
+            "choices_ko": ["예", "아니요"],
             "answer": 1,
         },
     ]
@@ -111,6 +115,10 @@ class Competition(models.Model):
     )
     evaluator_pool = models.CharField(max_length=10, choices=EvaluatorPool.choices, default=EvaluatorPool.OPEN)
     leaderboard_public_during_evaluation = models.BooleanField(default=False)
+    leaderboard_bots_per_team = models.PositiveIntegerField(
+        default=3,
+        help_text="The public leaderboard shows at most this many bots of one team (its best placed); 0: no cap.",
+    )
     reveal_partner_after_judgment = models.BooleanField(default=True)
     participant_downloads = models.CharField(
         max_length=20, choices=ParticipantDownloads.choices, default=ParticipantDownloads.NONE

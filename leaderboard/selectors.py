@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import get_language
 
 from chat.models import Conversation, Message, PartnerKind
-from competitions.models import Bot, Competition
+from competitions.models import Bot, BotCall, Competition
 from competitions.translated import localized
 
 from .chart import Chart, interval_chart
@@ -194,3 +194,22 @@ def bot_example_chats(*, bot: Bot, limit: int = EXAMPLE_CHATS) -> list[ExampleCh
 
 def evaluator_scores(*, competition: Competition) -> QuerySet[EvaluatorScore]:
     return EvaluatorScore.objects.filter(competition=competition).select_related("user").order_by("-judgments")
+
+
+def leaderboard_public_rows(*, competition: Competition, rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
+    """The rows the public sees: bots that have passed a health check at least once, and at most
+    ``leaderboard_bots_per_team`` bots of a team (its best placed; 0: no cap). Organizers see every row."""
+    passed = set(
+        BotCall.objects.filter(bot__competition=competition, purpose=BotCall.Purpose.HEALTH, ok=True)
+        .values_list("bot_id", flat=True)
+        .distinct()
+    )
+    cap = competition.leaderboard_bots_per_team
+    shown: list[LeaderboardRow] = []
+    per_team: dict[int, int] = {}
+    for row in rows:
+        if row.bot_id not in passed or (cap and per_team.get(row.team_id, 0) >= cap):
+            continue
+        per_team[row.team_id] = per_team.get(row.team_id, 0) + 1
+        shown.append(row)
+    return shown

@@ -35,7 +35,7 @@ from .evaluators import (
     evaluator_suspend,
     onboarding_wrong_answers,
 )
-from .judgments import judgment_record, judgment_validate, report_create
+from .judgments import judgment_exclude, judgment_record, judgment_validate, report_create
 from .matchmaking import (
     BOTS_USED_UP,
     NO_PARTNER,
@@ -76,6 +76,7 @@ __all__ = [
     "evaluator_onboarding_submit",
     "evaluator_reinstate",
     "evaluator_suspend",
+    "judgment_exclude",
     "judgment_record",
     "judgment_validate",
     "match_attempt",

@@ -32,6 +32,16 @@ RULES = """1. Be yourself; do not reveal your identity or ask for your partner's
 """
 TERMS = """Your messages and judgments are stored and may be released, anonymized, as a research dataset
 under CC BY 4.0. No username, e-mail or IP address is ever released."""
+DESCRIPTION_KO = """블라인드 튜링 방식 평가의 시연입니다.
+
+**챗봇 또는 다른 사람**인 상대와 최대 5분 동안 채팅한 뒤, 어느 쪽이었는지 판정하세요.
+"""
+RULES_KO = """1. 자연스럽게 대화하세요. 자신의 신원을 밝히거나 상대의 신원을 묻지 마세요.
+2. 욕설 금지: 메시지는 검토되고 가려집니다.
+3. 정직하게 판정하세요: 무엇 때문에 상대를 알아챘는지 적어 주세요.
+"""
+TERMS_KO = """메시지와 판정은 저장되며, 익명화되어 CC BY 4.0 연구 데이터셋으로 공개될 수 있습니다.
+사용자 이름, 이메일, IP 주소는 절대 공개되지 않습니다."""
 
 
 class Command(BaseCommand):
@@ -51,6 +61,9 @@ class Command(BaseCommand):
                 "description": DESCRIPTION,
                 "rules": RULES,
                 "terms": TERMS,
+                "description_ko": DESCRIPTION_KO,
+                "rules_ko": RULES_KO,
+                "terms_ko": TERMS_KO,
                 "phase": Competition.Phase.EVALUATION,
                 "registration_opens_at": now - timedelta(days=7),
                 "evaluation_opens_at": now - timedelta(days=1),
