@@ -74,17 +74,15 @@ COMPETITION_HELP = {
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
     form = CompetitionAdminForm
+    # Few enough columns that the control room link, second, is never clipped at 1,280 px.
     list_display = [
         "title",
-        "slug",
+        "control_room_link",
         "phase",
-        "registration_opens_at",
-        "evaluation_opens_at",
         "evaluation_closes_at",
         "bots_link",
         "live_bots",
         "matchmaking_paused",
-        "control_room_link",
         "view_on_site_link",
     ]
     list_filter = ["phase", "matchmaking_paused", "evaluator_pool", "dataset_published"]
@@ -194,7 +192,7 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Control room"))
     def control_room_link(self, competition):
-        url = reverse("admin:exports_controlroom_room", args=[competition.pk])
+        url = reverse("admin:controlroom_controlroom_room", args=[competition.pk])
         return format_html('<a href="{}">{}</a>', url, _("open"))
 
     @admin.display(description=_("Public page"))

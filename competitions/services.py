@@ -281,6 +281,13 @@ def competition_set_phase(*, competition: Competition, phase: str) -> Competitio
     return competition
 
 
+def competition_matchmaking_set(*, competition: Competition, paused: bool) -> Competition:
+    """Pause (or resume) the start of new chats; running chats go on."""
+    competition.matchmaking_paused = paused
+    competition.save(update_fields=["matchmaking_paused", "updated_at"])
+    return competition
+
+
 def competition_advance_phase(*, competition: Competition) -> Competition:
     current = PHASE_ORDER.index(Competition.Phase(competition.phase))
     if current + 1 >= len(PHASE_ORDER):

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "chat",
     "leaderboard",
     "exports",
+    "controlroom",
 ]
 
 MIDDLEWARE = [

@@ -65,3 +65,21 @@ def test_a_chats_facts_are_read_only_in_the_admin(browser, asgi_server, orm):
     expect(page.locator("select[name=partner_kind], select[name=status]")).to_have_count(0)
     expect(page.locator("input[type=submit][name=_save]")).to_have_count(0)
     keep_screenshot(page, "admin-conversation-read-only")
+
+
+def test_the_control_room_has_its_own_admin_place_a_visible_link_and_styled_buttons(browser, asgi_server, orm):
+    competition = orm(closed_competition_with_scores)
+    orm(UserFactory, username="olga", is_staff=True, is_superuser=True)
+    page = open_page(browser, asgi_server, width=1280)
+    log_in(page, "olga", "correct-horse-battery")
+    page.goto("/admin/")
+    expect(page.locator("#content-main .app-controlroom")).to_be_visible()
+    page.goto("/admin/competitions/competition/")
+    link = page.locator(f'a[href="/admin/controlroom/controlroom/{competition.pk}/room/"]')
+    box = link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1280, "the control room link is clipped"
+    link.click()
+    button = page.locator(".control-room button[value=recompute]")
+    expect(button).to_be_visible()
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") not in ("rgba(0, 0, 0, 0)", "rgb(239, 239, 239)")
+    keep_screenshot(page, "control-room")
