@@ -222,8 +222,12 @@ def chat_report(request: HttpRequest, public_id) -> HttpResponse:
     form = ReportForm(request.POST)
     if form.is_valid():
         services.report_create(conversation=conversation, reporter=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Thank you. The organizers will review your report."))
+        ok, detail = True, _("Thank you. The organizers will review your report.")
     else:
-        messages.error(request, _("Please say what happened."))
+        ok, detail = False, _("Please say what happened.")
+    if "application/json" in request.headers.get("Accept", ""):
+        # The chat page reports in the background: the chat and any unsent message stay on screen.
+        return JsonResponse({"ok": ok, "detail": detail}, status=200 if ok else 400)
+    (messages.success if ok else messages.error)(request, detail)
     target = "chat-room" if conversation.is_active else "chat-judge"
     return redirect(target, public_id=public_id)

@@ -175,3 +175,14 @@ def test_the_own_page_hides_partners_when_the_competition_does_not_reveal_them(c
     page = client.get(reverse("evaluator-history", kwargs={"slug": competition.slug})).content.decode()
     assert "You were right" not in page
     assert "badge verified" not in page and "badge failing" not in page
+
+
+def test_a_report_from_the_chat_page_answers_json_and_the_chat_goes_on(client):
+    chat = ConversationFactory()
+    client.force_login(chat.evaluator_a)
+    url = reverse("chat-report", kwargs={"public_id": chat.public_id})
+    answer = client.post(url, {"reason": "Rude."}, headers={"accept": "application/json"})
+    assert answer.status_code == 200 and answer.json()["ok"] is True
+    missing = client.post(url, {"reason": ""}, headers={"accept": "application/json"})
+    assert missing.status_code == 400 and missing.json()["ok"] is False
+    assert chat.reports.count() == 1
