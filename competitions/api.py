@@ -29,6 +29,7 @@ from .serializers import (
     InvitationCreateInputSerializer,
     InvitationOutputSerializer,
     QueuedOutputSerializer,
+    RotateSecretInputSerializer,
     SecretOutputSerializer,
     TeamCreateInputSerializer,
     TeamDetailOutputSerializer,
@@ -242,11 +243,19 @@ class BotUpdateEndpointApi(APIView):
 
 
 class BotRotateSecretApi(APIView):
-    @extend_schema(operation_id="bot_rotate_secret", tags=["bots"], request=None, responses=SecretOutputSerializer)
+    @extend_schema(
+        operation_id="bot_rotate_secret",
+        tags=["bots"],
+        request=RotateSecretInputSerializer,
+        responses=SecretOutputSerializer,
+    )
     def post(self, request: Request, bot_id: int) -> Response:
-        """Issue a new signing secret; the old one stops verifying at once."""
+        """Issue a new signing secret. The old one keeps signing too until `previous_secret_valid_until` (the grace
+        period, 24 h by default), unless `revoke_old` is true (a leaked secret)."""
         bot = member_bot(request, bot_id)
-        services.bot_rotate_secret(bot=bot)
+        data = RotateSecretInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.bot_rotate_secret(bot=bot, revoke_old=data.validated_data["revoke_old"])
         return Response(SecretOutputSerializer(bot).data)
 
 

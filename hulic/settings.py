@@ -100,12 +100,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "competitions",
     "chat",
     "leaderboard",
     "exports",
     "review",
+    "controlroom",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +153,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The leaderboard tallies' unique keys treat NULL as a value (NULLS NOT DISTINCT), which only Postgres can
+# declare; SQLite never reads the tallies (the portable queries count the judgments), so its warning is noise.
+SILENCED_SYSTEM_CHECKS = [] if DATABASE_URL else ["models.W047"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +163,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "hulic.views.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -235,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Participants' API: teams, bots (signed webhooks), health, leaderboards, exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI and Redoc files come from drf-spectacular-sidecar, served with our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Bot webhook client (docs/bot-protocol.md).
@@ -246,6 +256,12 @@ BOT_MAX_REPLY_CHARS = env_int("BOT_MAX_REPLY_CHARS", 2000)
 BOT_MAX_CONCURRENCY = env_int("BOT_MAX_CONCURRENCY", 8)
 BOT_FAILURES_BEFORE_FAILING = env_int("BOT_FAILURES_BEFORE_FAILING", 3)
 BOT_HEALTH_CHECK_INTERVAL_SECONDS = env_int("BOT_HEALTH_CHECK_INTERVAL_SECONDS", 300)
+# After a secret rotation the old secret still signs (a second signature) for this long, so the bot keeps working
+# while its team installs the new one (Standard Webhooks: space-separated signatures). 0 = it stops at once.
+BOT_SECRET_GRACE_HOURS = env_float("BOT_SECRET_GRACE_HOURS", 24.0)
+# The health check after a registration or endpoint change runs at once and, if it fails, again after these
+# delays (seconds): a team installing the secret it was just shown needs a minute before its bot can verify.
+BOT_FIRST_CHECK_RETRY_SECONDS = env_ints("BOT_FIRST_CHECK_RETRY_SECONDS", (30, 90), count=range(0, 6))
 # Networks a bot endpoint may resolve to although they are private (CIDRs). The demo and the tests
 # allow loopback; production leaves this empty.
 BOT_ALLOWED_NETWORKS = env_list("BOT_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if EMBEDDED else [])
@@ -271,6 +287,25 @@ CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
 ASGI_GC_THRESHOLDS = env_ints("ASGI_GC_THRESHOLDS", (20000, 50, 100), count=range(1, 4))
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
+
+# `make run`: the sample bots' ports, in order ELIZA, Jimin; empty = the last ones if free, else any free port.
+DEMO_BOT_PORTS = env_ints("DEMO_BOT_PORTS", (), count=range(0, 3))
+
+# E-mail (password resets). With EMAIL_HOST set, SMTP with these settings; without it, messages are printed to
+# the console (the embedded default, where there is no mail server to refuse the connection).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HuLiC <noreply@hulic.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)

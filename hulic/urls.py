@@ -2,11 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from competitions import views as competition_views
 from hulic.api_errors import api_not_found
-from hulic.views import healthz
+from hulic.views import LogoutPageView, favicon, healthz
 
 admin.site.site_header = "HuLiC organizers"
 admin.site.site_title = "HuLiC admin"
@@ -19,7 +19,8 @@ api_patterns = [
     path("", include("exports.api_urls")),
     path("", include("review.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file, not inline (the Content-Security-Policy allows no inline).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Last: paths ending in "/" that nothing above matched (others are first given their slash by APPEND_SLASH).
     re_path(r"^(?P<path>.*/)$", api_not_found),
@@ -28,7 +29,10 @@ api_patterns = [
 urlpatterns = [
     path("", competition_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without a <link rel=icon> (the admin, API views).
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("accounts/logout/", LogoutPageView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_patterns)),

@@ -52,6 +52,8 @@ def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot
     html = cache.get(key)
     if html is None:
         rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        if not is_organizer:
+            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
         context = {
             "competition": competition,
             "rows": rows,
@@ -88,6 +90,8 @@ def leaderboard_csv(request, slug: str):
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         raise PermissionDenied
     rows = selectors.leaderboard_rows(competition=competition)
+    if not request.user.is_staff:
+        rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-leaderboard.csv"'
     writer = csv.writer(response)

@@ -286,6 +286,7 @@ class BotTurn:
     # Seconds since the last message it answers arrived: a turn taken over from a dead process has already made
     # the evaluator wait, and that counts towards the human-like delay as the bot's own answer time does.
     waited_s: float = 0.0
+    previous_signing_secret: str = ""  # the old secret during a rotation's grace period (competitions.Bot)
 
 
 def _bot_turn_lease() -> timedelta:
@@ -343,6 +344,7 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             answers_seq=conversation.last_seq,
             claimed_at=now,
             waited_s=max(0.0, (now - unanswered[-1].created_at).total_seconds()) if unanswered else 0.0,
+            previous_signing_secret=bot.previous_secret_in_grace(now),
         )
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from competitions.models import Bot
-from exports import services
+from competitions.services import bot_disable
 
 
 class Command(BaseCommand):
@@ -15,5 +15,5 @@ class Command(BaseCommand):
         bot = Bot.objects.filter(competition__slug=slug, name=bot_name).first()
         if bot is None:
             raise CommandError(f"No bot {bot_name!r} in {slug!r}.")
-        services.control_bot_disable(bot=bot)
+        bot_disable(bot=bot)
         self.stdout.write(f"Disabled {bot_name}.")

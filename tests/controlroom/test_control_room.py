@@ -19,11 +19,11 @@ from tests.factories import EvaluatorFactory, JudgmentFactory, UserFactory
 
 
 def _room(competition):
-    return reverse("admin:exports_controlroom_room", args=[competition.pk])
+    return reverse("admin:controlroom_controlroom_room", args=[competition.pk])
 
 
 def _act(competition):
-    return reverse("admin:exports_controlroom_action", args=[competition.pk])
+    return reverse("admin:controlroom_controlroom_action", args=[competition.pk])
 
 
 def test_control_room_shows_the_competition_at_a_glance(dataset, client, organizer):
@@ -67,7 +67,7 @@ def test_control_room_is_for_staff_only(dataset, client):
 
 def test_competition_list_links_to_each_control_room(dataset, client, organizer):
     client.force_login(organizer)
-    response = client.get(reverse("admin:exports_controlroom_changelist"))
+    response = client.get(reverse("admin:controlroom_controlroom_changelist"))
     assert response.status_code == 200
     assert _room(dataset["competition"]) in response.content.decode()
 
@@ -172,7 +172,7 @@ def test_commands_disable_a_bot_and_suspend_an_evaluator(dataset):
 
 
 def test_judgments_per_hour_counts_the_last_24_hours(dataset):
-    from exports.selectors import judgments_per_hour
+    from controlroom.selectors import judgments_per_hour
 
     JudgmentFactory(
         conversation=dataset["conversations"][2],

@@ -10,10 +10,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from chat.models import Evaluator
+from chat.services import evaluator_suspend
 from competitions.models import Bot, Competition
-from exports import selectors, services
-from exports.charts import bar_chart_svg
+from competitions.services import bot_disable, competition_matchmaking_set
+from controlroom import selectors
+from controlroom.charts import bar_chart_svg
 from exports.models import ExportJob
+from exports.services import ExportNotAllowed, export_job_create
+from leaderboard.services import competition_recompute
 
 
 def control_room_view(model_admin, request, competition_id: int):
@@ -39,20 +43,20 @@ def control_room_view(model_admin, request, competition_id: int):
         "formats": ExportJob.Format.choices,
         "can_act": model_admin.has_change_permission(request),
     }
-    return TemplateResponse(request, "admin/exports/control_room.html", context)
+    return TemplateResponse(request, "admin/controlroom/control_room.html", context)
 
 
 def _act(request, competition: Competition) -> str:
     action = request.POST.get("action", "")
     if action == "recompute":
-        services.competition_recompute_now(competition=competition)
+        competition_recompute(competition_id=competition.pk)
         return _("Leaderboard recomputed.")
     if action in ("pause", "resume"):
-        services.competition_matchmaking_set(competition=competition, paused=action == "pause")
+        competition_matchmaking_set(competition=competition, paused=action == "pause")
         return _("Matchmaking paused.") if action == "pause" else _("Matchmaking resumed.")
     if action == "disable_bot":
         bot = get_object_or_404(Bot, pk=request.POST.get("bot"), competition=competition)
-        services.control_bot_disable(bot=bot)
+        bot_disable(bot=bot)
         return _("Bot %(name)s disabled.") % {"name": bot.name}
     if action == "suspend_evaluator":
         username = request.POST.get("username", "").strip()
@@ -60,10 +64,10 @@ def _act(request, competition: Competition) -> str:
         evaluator = Evaluator.objects.filter(competition=competition, user=user).first() if user else None
         if evaluator is None:
             raise ValueError(_("No evaluator %(username)s in this competition.") % {"username": username})
-        services.control_evaluator_suspend(evaluator=evaluator, reason=request.POST.get("reason", "").strip())
+        evaluator_suspend(evaluator=evaluator, reason=request.POST.get("reason", "").strip())
         return _("Evaluator %(username)s suspended.") % {"username": username}
     if action == "export":
-        job = services.export_job_create(
+        job = export_job_create(
             competition=competition, requested_by=request.user, scope="all", fmt=request.POST.get("format", "")
         )
         return _("Export %(format)s queued.") % {"format": job.get_format_display()}
@@ -72,14 +76,14 @@ def _act(request, competition: Competition) -> str:
 
 def control_room_action(model_admin, request, competition_id: int):
     if request.method != "POST":
-        return redirect("admin:exports_controlroom_room", competition_id=competition_id)
+        return redirect("admin:controlroom_controlroom_room", competition_id=competition_id)
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     competition = get_object_or_404(Competition, pk=competition_id)
     try:
         messages.success(request, _act(request, competition))
-    except (ValueError, services.ExportNotAllowed) as exc:
+    except (ValueError, ExportNotAllowed) as exc:
         messages.error(request, str(exc))
     except ImportError as exc:
         messages.error(request, _("This operation is not available yet: %(error)s") % {"error": exc})
-    return redirect("admin:exports_controlroom_room", competition_id=competition_id)
+    return redirect("admin:controlroom_controlroom_room", competition_id=competition_id)

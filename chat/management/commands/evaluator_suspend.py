@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from chat.models import Evaluator
-from exports import services
+from chat.services import evaluator_suspend
 
 
 class Command(BaseCommand):
@@ -16,5 +16,5 @@ class Command(BaseCommand):
         evaluator = Evaluator.objects.filter(competition__slug=slug, user__username=username).first()
         if evaluator is None:
             raise CommandError(f"No evaluator {username!r} in {slug!r}.")
-        services.control_evaluator_suspend(evaluator=evaluator, reason=reason)
+        evaluator_suspend(evaluator=evaluator, reason=reason)
         self.stdout.write(f"Suspended {username}.")

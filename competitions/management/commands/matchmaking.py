@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from competitions.models import Competition
-from exports import services
+from competitions.services import competition_matchmaking_set
 
 
 class Command(BaseCommand):
@@ -15,5 +15,5 @@ class Command(BaseCommand):
         competition = Competition.objects.filter(slug=slug).first()
         if competition is None:
             raise CommandError(f"No competition {slug!r}.")
-        services.competition_matchmaking_set(competition=competition, paused=state == "pause")
+        competition_matchmaking_set(competition=competition, paused=state == "pause")
         self.stdout.write(f"Matchmaking of {slug}: {'paused' if state == 'pause' else 'running'}.")

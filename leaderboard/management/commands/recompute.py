@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from competitions.models import Competition
-from exports import services
+from leaderboard.services import competition_recompute
 
 
 class Command(BaseCommand):
@@ -14,5 +14,5 @@ class Command(BaseCommand):
         competition = Competition.objects.filter(slug=slug).first()
         if competition is None:
             raise CommandError(f"No competition {slug!r}.")
-        services.competition_recompute_now(competition=competition)
+        competition_recompute(competition_id=competition.pk)
         self.stdout.write(f"Recomputed {slug}.")
