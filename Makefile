@@ -41,6 +41,7 @@ bench: install
 	$(PY) bench/aggregate.py
 	$(PY) bench/export.py
 	$(PY) bench/ws_load.py
+	$(PY) bench/http_load.py
 
 worker: install
 	$(VENV)/bin/celery -A hulic worker --loglevel=INFO

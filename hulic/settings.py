@@ -139,8 +139,25 @@ TEMPLATES = [
     },
 ]
 
+# ---- Database connections (issue 10; docs/operations.md, "Database connections") ----
+# Under ASGI every request's database work runs in a thread of its own: a persistent connection per thread
+# (CONN_MAX_AGE > 0) stays open until garbage collection, and two web processes exhausted Postgres. So no
+# connection outlives its request or task: with DATABASE_POOL (the default) it goes back to a per-process
+# psycopg pool that never holds more than DATABASE_POOL_MAX_SIZE, shared by every thread of the process
+# (requests, chat threads, Channels' thread); without it each request opens and closes its own (about 3 ms
+# more per page, and no bound on concurrent requests).
+DATABASE_POOL = env_bool("DATABASE_POOL", default=True)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 12)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DATABASE_POOL_MIN_SIZE,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": {
