@@ -38,6 +38,7 @@ from django.db import connection
 from chat.models import Conversation, Judgment, Message
 from competitions.models import Bot, Competition, Team
 from exports.pseudonyms import DIGEST_CHARS, PREFIXES, Pseudonymizer, hmac_pads
+from hulic.csv_cells import csv_text_array
 
 BATCH_ROWS = 50_000
 SPOOL_BLOCK_BYTES = 2 << 20
@@ -525,11 +526,12 @@ def _csv_schema(schema: pa.Schema) -> pa.Schema:
 
 def _csv_ready(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """UTC timestamps as text ("2026-11-30 08:36:10.428979Z"), formatted here: Arrow's CSV writer formats a
-    time-zone-aware timestamp about ten times slower than a naive one, and it was most of a CSV export's time."""
+    time-zone-aware timestamp about ten times slower than a naive one, and it was most of a CSV export's time.
+    Text that a spreadsheet would run as a formula gets a leading quote (hulic/csv_cells.py)."""
     arrays = [
         pc.binary_join_element_wise(column.cast(pa.timestamp("us")).cast(pa.string()), "Z", "")
         if pa.types.is_timestamp(column.type)
-        else column
+        else csv_text_array(column)
         for column in batch.drop_columns([KEY_COLUMN]).columns
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
