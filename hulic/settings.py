@@ -185,7 +185,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Without collectstatic (embedded default, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG or TESTING
@@ -291,9 +291,22 @@ CELERY_BEAT_SCHEDULE = {
     "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
 }
 
-if not DEBUG and not EMBEDDED:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# ---- Beat's liveness (issue 10) ----
+# Beat saves its schedule file after every task it sends (tasks run every minute at least): compose's healthcheck
+# reads the file's age, so a dead or stuck beat shows as unhealthy.
+CELERY_BEAT_SYNC_EVERY = 1
+
+# ---- HTTPS (issue 10; docs/operations.md, "HTTPS") ----
+# Cookies are Secure in production (browsers keep Secure cookies on http://localhost too). HSTS and the redirect
+# to HTTPS are for a site served over TLS, so they are off until set. X-Forwarded-Proto is trusted only when
+# TRUST_X_FORWARDED_PROTO says a TLS proxy in front sets it: a client reaching uvicorn directly could forge it.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not EMBEDDED)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not EMBEDDED)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
