@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from . import api
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token-obtain"),
+    path("auth/token/", api.AuthTokenApi.as_view(), name="api-token-obtain"),
     path("competitions/", api.CompetitionListApi.as_view(), name="api-competition-list"),
     path("teams/", api.TeamListApi.as_view(), name="api-team-list"),
     path("teams/create/", api.TeamCreateApi.as_view(), name="api-team-create"),

@@ -6,6 +6,7 @@ eager Celery); with them it runs the production shape (Postgres, Redis channel l
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -117,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hulic.urls"
@@ -172,7 +176,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# ---- Sign-in and sign-up limits (issue 10; docs/operations.md, "Sign-in limits") ----
+# django-axes counts failed sign-ins (the login form, the admin's and /api/v1/auth/token/) per username and client
+# address, and refuses that pair for a while past the limit, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "competitions.accounts.lockout_response"
+# Accounts created from one client address per hour.
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 5)
+# The API's rate limits (hulic/throttles.py): anonymous callers per address, signed-in users, and sign-in
+# (obtaining a token) per address. A missing scope is not limited.
+API_THROTTLE_RATES = {
+    "anon": env_str("API_THROTTLE_ANON", "60/min"),
+    "user": env_str("API_THROTTLE_USER", "600/min"),
+    "auth": env_str("API_THROTTLE_AUTH", "10/min"),
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -234,7 +261,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "60/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "hulic.throttles.AnonThrottle",
+        "hulic.throttles.UserThrottle",
+        "hulic.throttles.ScopedThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HuLiC API",
