@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -111,6 +112,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -320,6 +322,25 @@ CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "exports.tasks.exports_expire", "schedule": 3600.0},
     # Ends chats past their deadline whose sockets are all gone, so nobody is left in a dead chat.
     "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
+}
+
+# ---- Content-Security-Policy (issue 10; django-csp) ----
+# Scripts and styles only from our own static files: no inline script, handler or style, so injected markup cannot
+# run. 'self' covers the chat's websocket (same host and port). The API's documentation pages, third-party pages
+# built from a CDN, relax it for themselves only (hulic/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # ---- Beat's liveness (issue 10) ----

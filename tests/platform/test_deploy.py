@@ -159,3 +159,14 @@ def test_export_files_are_not_served_from_media_urls_even_with_debug(client, deb
     response = client.get(debug_urls_and_an_export_file)
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_pages_send_a_content_security_policy_without_inline_code(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in policy
