@@ -4,6 +4,7 @@ With no DATABASE_URL / REDIS_URL the platform runs embedded (SQLite, in-memory c
 eager Celery); with them it runs the production shape (Postgres, Redis channel layer, real workers).
 """
 
+import importlib.util
 import os
 import sys
 from datetime import timedelta
@@ -152,13 +153,17 @@ TEMPLATES = [
 # psycopg pool that never holds more than DATABASE_POOL_MAX_SIZE, shared by every thread of the process
 # (requests, chat threads, Channels' thread); without it each request opens and closes its own (about 3 ms
 # more per page, and no bound on concurrent requests).
-DATABASE_POOL = env_bool("DATABASE_POOL", default=True)
+# On wherever psycopg 3's pool is installed (requirements.txt installs it); with only psycopg2, per request.
+DATABASE_POOL = env_bool("DATABASE_POOL", default=importlib.util.find_spec("psycopg_pool") is not None)
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 12)
 DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
+    # With the pool, CONN_HEALTH_CHECKS checks every connection taken from it (hulic/db_pool.py).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        import hulic.db_pool  # noqa: F401 -- a dead pooled connection makes the pool sweep out the others
+
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": DATABASE_POOL_MIN_SIZE,
             "max_size": DATABASE_POOL_MAX_SIZE,
