@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import accounts, selectors, services
 from .forms import BotEndpointForm, BotRegisterForm, InvitationCreateForm, SignUpForm, TeamCreateForm
 from .models import Bot, Competition, TeamInvitation
 
@@ -27,9 +27,15 @@ def home(request):
 
 def signup(request):
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and accounts.signup_limit_reached(request):
+        form.add_error(None, _("Too many accounts were created from your network in the last hour. Try again later."))
+        return render(
+            request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        accounts.signup_count(request)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = "home"

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -222,6 +223,10 @@ def _insert_next_message(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if is_psycopg3:
+            # psycopg 3 keeps every statement's result, psycopg2 only the last: the INSERT's is the one read.
+            while cursor.cursor.nextset():
+                pass
         row = cursor.fetchone()
     if row is None:
         return None

