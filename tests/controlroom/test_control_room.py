@@ -51,6 +51,7 @@ def test_control_room_shows_the_competition_at_a_glance(dataset, client, organiz
     assert "rude words" in page
     assert snapshot["last_recompute_at"] is None
     assert "never" in page
+    assert reverse("review-progress", kwargs={"slug": competition.slug}) in page
 
 
 def test_control_room_is_for_staff_only(dataset, client):
