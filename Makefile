@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench install migrate worker beat messages
+.PHONY: run test lint format bench install migrate deploy worker beat messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install: $(STAMP)
 migrate: install
 	mkdir -p staticfiles media
 	$(PY) manage.py migrate --noinput
+
+# Before serving outside Docker: static files (WhiteNoise serves them from STATIC_ROOT), translations, migrations.
+deploy: install
+	$(PY) manage.py deploy
 
 run: migrate
 	$(PY) manage.py rundemo --host $(HOST) --port $(PORT)
@@ -42,6 +46,7 @@ bench: install
 	$(PY) bench/export.py
 	$(PY) bench/ws_load.py
 	$(PY) bench/review.py
+	$(PY) bench/http_load.py
 
 worker: install
 	$(VENV)/bin/celery -A hulic worker --loglevel=INFO

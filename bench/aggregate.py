@@ -80,10 +80,9 @@ def drop_database() -> None:
 
 
 def copy(cursor, table: str, columns: list[str], lines) -> None:
-    buffer = io.StringIO()
-    buffer.writelines(lines)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+    from exports.builder import copy_text_in
+
+    copy_text_in(cursor, table, ", ".join(columns), "".join(lines))
 
 
 def copy_model(cursor, model, columns: list[str], lines: list[str]) -> None:

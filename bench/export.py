@@ -10,7 +10,6 @@ Goal: export time within 3x the baseline, peak RSS under 500 MB.
 """
 
 import argparse
-import io
 import json
 import os
 import random
@@ -139,12 +138,11 @@ def _copy(cursor, model, rows: list[dict]) -> None:
     """COPY dict rows into a model's table; columns not given get the field's default (other apps add fields)."""
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
     defaults = {f.attname: f.get_default() for f in fields}
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_text_value(row.get(f.attname, defaults[f.attname])) for f in fields) + "\n")
-    buffer.seek(0)
-    columns = ", ".join(f.column for f in fields)
-    cursor.copy_expert(f"COPY {model._meta.db_table} ({columns}) FROM STDIN", buffer)
+    from exports.builder import copy_text_in
+
+    lines = ("\t".join(_text_value(row.get(f.attname, defaults[f.attname])) for f in fields) for row in rows)
+    text = "".join(line + "\n" for line in lines)
+    copy_text_in(cursor, model._meta.db_table, ", ".join(f.column for f in fields), text)
 
 
 def _sequence_reset(cursor, model) -> None:
@@ -283,12 +281,14 @@ def measure_baseline() -> dict:
         "j.reason, j.message_count, j.created_at FROM chat_judgment j JOIN chat_conversation c "
         f"ON c.id = j.conversation_id WHERE c.competition_id = {competition.pk} ORDER BY c.id, j.id",
     ]
+    from exports.builder import copy_csv_out
+
     started = time.perf_counter()
     size = 0
     with connection.cursor() as cursor:
         for query in queries:
             with tempfile.TemporaryFile() as sink:
-                cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink)
+                copy_csv_out(cursor.cursor, query, sink)
                 size += sink.tell()
     return {"seconds": time.perf_counter() - started, "bytes": size}
 

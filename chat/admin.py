@@ -1,6 +1,10 @@
 """Organizer tools: the evaluator pool (invite, suspend), flagged messages, reports, chats and judgments."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import DELETION, LogEntry
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from chat import services
@@ -11,10 +15,27 @@ from chat.models import (
     GameRequest,
     GameVerdict,
     Judgment,
+    JudgmentExclusion,
     MatchRequest,
     Message,
     Report,
 )
+
+
+class ReadOnlyFactsMixin:
+    """What happened in a chat and how it was judged is evidence: the admin shows it and never edits it.
+
+    Corrections go through explicit, logged actions (end a chat, exclude a judgment with a reason).
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Evaluator)
@@ -61,7 +82,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
     list_display = ["public_id", "competition", "partner_kind", "bot", "status", "end_reason", "last_seq", "started_at"]
     list_filter = ["competition", "status", "partner_kind", "fell_back_to_bot", "end_reason"]
     search_fields = ["public_id", "evaluator_a__username", "evaluator_b__username", "bot__name"]
@@ -72,11 +93,14 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.action(description="End selected active chats")
     def end_chats(self, request, queryset):
-        ended = sum(
-            services.conversation_end(conversation=c, reason=Conversation.EndReason.MODERATION)
+        ended = [
+            c
             for c in queryset.filter(status=Conversation.Status.ACTIVE)
-        )
-        self.message_user(request, f"Ended {ended} chat(s).", messages.SUCCESS)
+            if services.conversation_end(conversation=c, reason=Conversation.EndReason.MODERATION)
+        ]
+        for conversation in ended:
+            self.log_change(request, conversation, f"Ended by an organizer ({request.user.username}).")
+        self.message_user(request, f"Ended {len(ended)} chat(s).", messages.SUCCESS)
 
 
 class FlaggedFilter(admin.SimpleListFilter):
@@ -135,8 +159,17 @@ class ReportAdmin(admin.ModelAdmin):
         self.message_user(request, f"Resolved {count} report(s).", messages.SUCCESS)
 
 
+class ExclusionForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are these judgments excluded?",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=2000,
+        help_text="Kept with each exclusion and shown in the exclusions log.",
+    )
+
+
 @admin.register(Judgment)
-class JudgmentAdmin(admin.ModelAdmin):
+class JudgmentAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
     list_display = [
         "conversation",
         "evaluator",
@@ -149,6 +182,7 @@ class JudgmentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["competition", "partner_kind", "verdict"]
     raw_id_fields = ["conversation", "evaluator", "bot"]
+    actions = ["exclude_judgments"]
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -200,3 +234,49 @@ class GameAdmin(admin.ModelAdmin):
         if hasattr(game, "verdict"):
             return "decided"
         return "live" if game.seconds_left() > 0 and not game.is_over else "ended"
+
+    def get_actions(self, request):
+        # Deleting (the default action) would change results without a trace: excluding is the way.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Exclude selected judgments from the results (asks for a reason)")
+    def exclude_judgments(self, request, queryset):
+        form = ExclusionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            judgments = list(queryset)
+            for judgment in judgments:
+                exclusion = services.judgment_exclude(
+                    judgment=judgment, reason=form.cleaned_data["reason"], excluded_by=request.user
+                )
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=[judgment],
+                    action_flag=DELETION,
+                    change_message=f"Excluded from the results: {exclusion.reason}",
+                    single_object=True,
+                )
+            self.message_user(request, f"Excluded {len(judgments)} judgment(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/chat/judgment/exclude.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Exclude judgments from the results",
+                "judgments": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(JudgmentExclusion)
+class JudgmentExclusionAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
+    """The log of excluded judgments: who took which judgment out of the results, when and why."""
+
+    list_display = ["conversation", "evaluator", "competition", "excluded_by", "excluded_at", "reason"]
+    list_filter = ["competition"]
+    search_fields = ["reason", "evaluator__username", "conversation__public_id"]

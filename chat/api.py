@@ -36,10 +36,15 @@ def error_response(error: services.ChatError) -> Response:
     return Response(body, status=ERROR_STATUS.get(error.code, status.HTTP_409_CONFLICT))
 
 
-def match_output(*, state: str, conversation=None) -> dict:
+def match_output(*, state: str, conversation=None, reason: str = "") -> dict:
     if conversation is None:
-        return {"status": state, "chat_id": None, "ws_path": None}
-    return {"status": state, "chat_id": conversation.public_id, "ws_path": f"/ws/chat/{conversation.public_id}/"}
+        return {"status": state, "chat_id": None, "ws_path": None, "reason": reason or None}
+    return {
+        "status": state,
+        "chat_id": conversation.public_id,
+        "ws_path": f"/ws/chat/{conversation.public_id}/",
+        "reason": None,
+    }
 
 
 class MatchStartApi(APIView):
@@ -70,7 +75,9 @@ class MatchStatusApi(APIView):
         """Poll the match; each poll is also a pairing attempt."""
         competition = get_object_or_404(Competition.objects.evaluating(), slug=slug)
         state, conversation = services.match_poll(competition=competition, user=request.user)
-        return Response(MatchOutputSerializer(match_output(state=state, conversation=conversation)).data)
+        reason = services.match_unavailable_reason(competition=competition, user=request.user)
+        output = match_output(state=state, conversation=conversation, reason=reason if state == "unavailable" else "")
+        return Response(MatchOutputSerializer(output).data)
 
 
 class JudgmentCreateApi(APIView):

@@ -199,7 +199,12 @@ async def _call_with_retry(turn: services.BotTurn):
     from competitions.health import bot_call_record
     from competitions.models import BotCall
 
-    target = BotTarget(bot_id=turn.bot_id, endpoint_url=turn.endpoint_url, signing_secret=turn.signing_secret)
+    target = BotTarget(
+        bot_id=turn.bot_id,
+        endpoint_url=turn.endpoint_url,
+        signing_secret=turn.signing_secret,
+        previous_signing_secret=turn.previous_signing_secret,
+    )
     payload = build_turn_payload(
         conversation_id=turn.bot_conversation_id,
         language=turn.language,

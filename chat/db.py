@@ -112,6 +112,10 @@ class ChatDatabaseCall(DatabaseSyncToAsync):
         finally:
             if any(connection.errors_occurred for connection in connections.all(initialized_only=True)):
                 close_old_connections()
+            elif getattr(connections["default"], "pool", None) is not None:
+                # With the connection pool (DATABASE_POOL) the connection goes back after every call (tens of
+                # microseconds): idle chat threads must not hold the process's few connections away from requests.
+                connections["default"].close()
             _checks.last_used = time.monotonic()
 
 

@@ -1,9 +1,11 @@
 """Evaluator forms: onboarding check questions, the judgment, a report."""
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from chat.models import Judgment
+from competitions.translated import localized, localized_choices
 
 SCALE = [(n, str(n)) for n in range(1, 6)]
 
@@ -13,10 +15,11 @@ class OnboardingForm(forms.Form):
 
     def __init__(self, *args, questions: list[dict], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        language = get_language()
         for index, question in enumerate(questions):
             self.fields[f"q{index}"] = forms.TypedChoiceField(
-                label=question.get("question", ""),
-                choices=[(i, choice) for i, choice in enumerate(question.get("choices", []))],
+                label=localized(question, "question", language),
+                choices=list(enumerate(localized_choices(question, language))),
                 coerce=int,
                 widget=forms.RadioSelect,
             )
@@ -44,7 +47,10 @@ class JudgmentForm(forms.Form):
         reason = self.fields.pop("reason")
         for criterion in criteria:
             self.fields[f"rating_{criterion['key']}"] = forms.TypedChoiceField(
-                label=criterion.get("label", criterion["key"]), choices=SCALE, coerce=int, widget=forms.RadioSelect
+                label=localized(criterion, "label", get_language()) or criterion["key"],
+                choices=SCALE,
+                coerce=int,
+                widget=forms.RadioSelect,
             )
         self.fields["reason"] = reason
 

@@ -197,6 +197,11 @@ class Conversation(models.Model):
     def is_past_deadline(self, now=None) -> bool:
         return (now or timezone.now()) >= self.deadline_at
 
+    @property
+    def is_too_short_to_judge(self) -> bool:
+        """Fewer messages than the competition counts: a judgment would be discarded, so none is asked for."""
+        return self.last_seq < self.competition.min_turns_to_count
+
 
 class Message(models.Model):
     """A chat message, saved before it is delivered. (conversation, seq) orders and de-duplicates."""
@@ -418,3 +423,30 @@ class GameVerdict(models.Model):
 
     def __str__(self) -> str:
         return f"verdict on {self.game_id}: {self.picked_side}"
+
+
+class JudgmentExclusion(models.Model):
+    """An organizer's correction: a judgment taken out of the results, with who, when and why.
+
+    The judgment row itself is deleted (so every count, tally and export leaves it out by construction); its
+    content is kept here in full, and the evaluator is not asked to judge the chat again.
+    """
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="judgment_exclusions")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="judgment_exclusions")
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    judgment = models.JSONField(help_text="The excluded judgment as it was (verdict, confidence, ratings, reason…).")
+    reason = models.TextField()
+    excluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="judgment_exclusions_made"
+    )
+    excluded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-excluded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "evaluator"], name="judgment_exclusion_one_per_evaluator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluator} on {self.conversation_id}: excluded"

@@ -1,9 +1,11 @@
 """Reads for the chat pages, the consumer and matchmaking."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from dataclasses import dataclass
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message
+from chat.models import Conversation, Evaluator, Judgment, JudgmentExclusion, MatchRequest, Message
 from competitions.models import Bot, Competition
 
 
@@ -23,8 +25,15 @@ def active_conversation_for(*, user) -> Conversation | None:
 
 
 def unjudged_conversation_for(*, user, competition: Competition | None = None) -> Conversation | None:
-    """The user's last ended chat that still needs their judgment (bot-failed chats need none)."""
-    ended = Conversation.objects.for_user(user).filter(status=Conversation.Status.ENDED)
+    """The user's last ended chat that still needs their judgment.
+
+    Bot-failed chats need none, nor do chats too short to count (fewer messages than the competition's
+    ``min_turns_to_count``): their judgments would be discarded.
+    """
+    ended = Conversation.objects.for_user(user).filter(
+        status=Conversation.Status.ENDED, last_seq__gte=F("competition__min_turns_to_count")
+    )
+    ended = ended.exclude(judgment_exclusions__evaluator=user)
     # A three-party game's conversations are judged by the game's verdict (unfinished_game_for), not one by one.
     ended = ended.filter(game_as_human__isnull=True, game_as_bot__isnull=True)
     if competition is not None:
@@ -50,6 +59,10 @@ def competitions_for_evaluation(*, user) -> list[tuple[Competition, Evaluator | 
 
 def judgment_for(*, conversation: Conversation, user) -> Judgment | None:
     return Judgment.objects.filter(conversation=conversation, evaluator=user).first()
+
+
+def judgment_excluded(*, conversation: Conversation, user) -> bool:
+    return JudgmentExclusion.objects.filter(conversation=conversation, evaluator=user).exists()
 
 
 def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
@@ -132,3 +145,68 @@ def unfinished_game_for(*, user, competition: Competition | None = None):
     if competition is not None:
         games = games.filter(competition=competition)
     return games.exclude(human_conversation__status="active").exclude(bot_conversation__status="active").first()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    conversation: Conversation
+    partner_alias: str
+    judgment: Judgment | None
+    revealed_kind: str | None
+
+
+@dataclass(frozen=True)
+class EvaluatorHistory:
+    entries: list[HistoryEntry]
+    judged: int
+    revealed: int
+    right: int
+
+    @property
+    def right_percent(self) -> int | None:
+        return round(100 * self.right / self.revealed) if self.revealed else None
+
+
+def evaluator_history(*, user, competition: Competition) -> EvaluatorHistory:
+    """An evaluator's own chats in a competition, newest first, with their judgments and, where the competition
+    reveals partners, what each partner was. Never names a bot."""
+    conversations = list(
+        Conversation.objects.for_user(user).filter(competition=competition).order_by("-started_at")[:200]
+    )
+    judgments = {
+        judgment.conversation_id: judgment
+        for judgment in Judgment.objects.filter(evaluator=user, conversation__in=conversations)
+    }
+    reveal = competition.reveal_partner_after_judgment
+    entries = []
+    for conversation in conversations:
+        judgment = judgments.get(conversation.pk)
+        entries.append(
+            HistoryEntry(
+                conversation=conversation,
+                partner_alias=conversation.partner_alias_for(conversation.side_of(user)),
+                judgment=judgment,
+                revealed_kind=judgment.partner_kind if judgment is not None and reveal else None,
+            )
+        )
+    revealed = [entry.judgment for entry in entries if entry.revealed_kind is not None]
+    return EvaluatorHistory(
+        entries=entries,
+        judged=len(judgments),
+        revealed=len(revealed),
+        right=sum(1 for judgment in revealed if judgment.is_correct),
+    )
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    mine: bool
+    text: str
+
+
+def transcript_for(*, conversation: Conversation, side: str) -> list[TranscriptLine]:
+    """The chat as this side saw it: their own words as written, the partner's as delivered (masked if flagged)."""
+    return [
+        TranscriptLine(mine=message.side == side, text=message.text if message.side == side else message.delivered_text)
+        for message in conversation.messages.order_by("seq").only("side", "text", "delivered_text")
+    ]

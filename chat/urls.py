@@ -6,6 +6,7 @@ urlpatterns = [
     path("evaluate/", views.evaluate, name="evaluate"),
     path("evaluate/<slug:slug>/", views.evaluate_competition, name="evaluate-competition"),
     path("evaluate/<slug:slug>/match/", views.match_status, name="match-status"),
+    path("evaluate/<slug:slug>/history/", views.evaluator_history, name="evaluator-history"),
     path("chat/<uuid:public_id>/", views.chat_room, name="chat-room"),
     path("chat/<uuid:public_id>/judge/", views.chat_judge, name="chat-judge"),
     path("chat/<uuid:public_id>/report/", views.chat_report, name="chat-report"),

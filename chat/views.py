@@ -47,21 +47,38 @@ def evaluate_competition(request: HttpRequest, slug: str) -> HttpResponse:
     competition = get_object_or_404(Competition.objects.evaluating(), slug=slug)
     if request.method == "POST":
         return _evaluate_action(request, competition)
+    return _evaluate_page(request, competition)
+
+
+def _evaluate_page(request: HttpRequest, competition: Competition, *, onboarding_form=None) -> HttpResponse:
     evaluator = selectors.evaluator_for(user=request.user, competition=competition)
+    active = selectors.active_conversation_for(user=request.user)
+    if active is not None and active.competition_id == competition.pk:
+        # Paired between the start POST and this page (another evaluator's poll did it): straight to the chat.
+        return redirect("chat-room", public_id=active.public_id)
+    waiting = selectors.waiting_request_for(user=request.user, competition=competition)
+    ready = evaluator is not None and evaluator.is_ready and not competition.matchmaking_paused
     context = {
         "competition": competition,
         "evaluator": evaluator,
         "invite_only": evaluator is None and competition.evaluator_pool != Competition.EvaluatorPool.OPEN,
-        "active": selectors.active_conversation_for(user=request.user),
+        "active": active,
         "pending": selectors.unjudged_conversation_for(user=request.user),
-        "waiting": selectors.waiting_request_for(user=request.user, competition=competition),
         "game": selectors.current_game_for(user=request.user, competition=competition),
         "game_waiting": selectors.waiting_game_request_for(user=request.user, competition=competition),
+        "waiting": waiting,
+        "unavailable": (
+            services.match_unavailable_reason(competition=competition, user=request.user)
+            if ready and waiting is None
+            else ""
+        ),
+        # Where every chat looks for a person first (share 1), one may still start although no bot is left.
+        "human_partner_possible": competition.control_chat_share >= 1,
         "chat_languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in competition.languages],
         "default_language": _default_language(competition),
     }
     if evaluator is not None and evaluator.consented_at and not evaluator.onboarding_passed_at:
-        context["onboarding_form"] = OnboardingForm(questions=competition.onboarding_questions or [])
+        context["onboarding_form"] = onboarding_form or OnboardingForm(questions=competition.onboarding_questions or [])
     return render(request, "chat/evaluate_competition.html", context)
 
 
@@ -73,12 +90,18 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
             services.evaluator_consent(evaluator=services.evaluator_join(competition=competition, user=request.user))
         elif action == "onboarding":
             evaluator = services.evaluator_join(competition=competition, user=request.user)
-            form = OnboardingForm(request.POST, questions=competition.onboarding_questions or [])
+            questions = competition.onboarding_questions or []
+            form = OnboardingForm(request.POST, questions=questions)
             passed = form.is_valid() and services.evaluator_onboarding_submit(
                 evaluator=evaluator, answers=form.answers()
             )
             if not passed:
-                messages.error(request, _("Some answers were not right. Read the instructions and try again."))
+                if form.is_valid():
+                    wrong = services.onboarding_wrong_answers(questions=questions, answers=form.answers())
+                    for index in wrong:
+                        form.add_error(f"q{index}", _("Not quite: read the instructions above and choose again."))
+                messages.error(request, _("Some answers were not right. The questions to look at again are marked."))
+                return _evaluate_page(request, competition, onboarding_form=form)
         elif action == "start":
             language = request.POST.get("language") or _default_language(competition)
             unfinished = selectors.unfinished_game_for(user=request.user, competition=competition)
@@ -101,6 +124,8 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
     except services.JudgmentPending as error:
         messages.info(request, _error_message(error))
         return redirect("chat-judge", public_id=error.conversation.public_id)
+    except services.NoPartnerAvailable:
+        pass  # the page says why, from the same reason
     except services.ChatError as error:
         messages.error(request, _error_message(error))
     return redirect(here)
@@ -114,6 +139,14 @@ def match_status(request: HttpRequest, slug: str) -> JsonResponse:
     state, conversation = services.match_poll(competition=competition, user=request.user)
     chat_url = reverse("chat-room", kwargs={"public_id": conversation.public_id}) if conversation else None
     return JsonResponse({"status": state, "chat_url": chat_url})
+
+
+@login_required
+@require_GET
+def evaluator_history(request: HttpRequest, slug: str) -> HttpResponse:
+    competition = get_object_or_404(Competition.objects.visible(), slug=slug)
+    history = selectors.evaluator_history(user=request.user, competition=competition)
+    return render(request, "chat/history.html", {"competition": competition, "history": history})
 
 
 def _conversation_or_404(request: HttpRequest, public_id) -> Conversation:
@@ -159,7 +192,9 @@ def chat_judge(request: HttpRequest, public_id) -> HttpResponse:
     judgment = selectors.judgment_for(conversation=conversation, user=request.user)
     criteria = conversation.competition.criteria
     form = JudgmentForm(request.POST or None, criteria=criteria)
-    if request.method == "POST" and judgment is None and form.is_valid():
+    excluded = judgment is None and selectors.judgment_excluded(conversation=conversation, user=request.user)
+    too_short = judgment is None and (excluded or conversation.is_too_short_to_judge)
+    if request.method == "POST" and judgment is None and not too_short and form.is_valid():
         try:
             judgment = services.judgment_record(
                 conversation=conversation,
@@ -189,6 +224,9 @@ def chat_judge(request: HttpRequest, public_id) -> HttpResponse:
             "partner_alias": conversation.partner_alias_for(side),
             "form": form,
             "judgment": judgment,
+            "too_short": too_short,
+            "excluded": excluded,
+            "transcript": selectors.transcript_for(conversation=conversation, side=side),
             "reveal": reveal,
             "evaluate_url": reverse("evaluate-competition", kwargs={"slug": conversation.competition.slug}),
         },
@@ -202,8 +240,12 @@ def chat_report(request: HttpRequest, public_id) -> HttpResponse:
     form = ReportForm(request.POST)
     if form.is_valid():
         services.report_create(conversation=conversation, reporter=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, _("Thank you. The organizers will review your report."))
+        ok, detail = True, _("Thank you. The organizers will review your report.")
     else:
-        messages.error(request, _("Please say what happened."))
+        ok, detail = False, _("Please say what happened.")
+    if "application/json" in request.headers.get("Accept", ""):
+        # The chat page reports in the background: the chat and any unsent message stay on screen.
+        return JsonResponse({"ok": ok, "detail": detail}, status=200 if ok else 400)
+    (messages.success if ok else messages.error)(request, detail)
     target = "chat-room" if conversation.is_active else "chat-judge"
     return redirect(target, public_id=public_id)

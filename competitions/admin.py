@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import selectors, services
+from .admin_forms import CompetitionAdminForm
 from .forms import endpoint_url_validate
 from .health import bot_health_check
 from .models import Bot, BotCall, BotVersion, Competition, Team, TeamInvitation, TeamMembership
@@ -73,22 +74,25 @@ COMPETITION_HELP = {
     "participant_downloads": _("What teams may download while and after the competition runs."),
     "show_example_chats_to_teams": _("Let teams read example chats of their own bots."),
     "include_bot_names_in_exports": _("Off: exports leave out bot and team names."),
+    "leaderboard_bots_per_team": _(
+        "The public leaderboard shows at most this many bots per team (the best placed) and only bots that have "
+        "passed a health check; organizers see every bot. 0: no cap."
+    ),
 }
 
 
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
+    form = CompetitionAdminForm
+    # Few enough columns that the control room link, second, is never clipped at 1,280 px.
     list_display = [
         "title",
-        "slug",
+        "control_room_link",
         "phase",
-        "registration_opens_at",
-        "evaluation_opens_at",
         "evaluation_closes_at",
         "bots_link",
         "live_bots",
         "matchmaking_paused",
-        "control_room_link",
         "view_on_site_link",
     ]
     list_filter = ["phase", "matchmaking_paused", "evaluator_pool", "dataset_published"]
@@ -113,8 +117,12 @@ class CompetitionAdmin(admin.ModelAdmin):
         (
             _("Texts (Markdown)"),
             {
-                "fields": ["description", "rules", "terms", "license"],
-                "description": _("Rendered as sanitised Markdown on the public page; HTML scripts are removed."),
+                # English and Korean side by side; an empty Korean text shows the English one.
+                "fields": [("description", "description_ko"), ("rules", "rules_ko"), ("terms", "terms_ko"), "license"],
+                "description": _(
+                    "Rendered as sanitised Markdown on the public page; HTML scripts are removed. Each text has an "
+                    "English and a Korean version, shown in the reader's language (English where Korean is empty)."
+                ),
             },
         ),
         (
@@ -159,6 +167,7 @@ class CompetitionAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "leaderboard_public_during_evaluation",
+                    "leaderboard_bots_per_team",
                     "participant_downloads",
                     "show_example_chats_to_teams",
                     "include_bot_names_in_exports",
@@ -209,7 +218,7 @@ class CompetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Control room"))
     def control_room_link(self, competition):
-        url = reverse("admin:exports_controlroom_room", args=[competition.pk])
+        url = reverse("admin:controlroom_controlroom_room", args=[competition.pk])
         return format_html('<a href="{}">{}</a>', url, _("open"))
 
     @admin.display(description=_("Public page"))
@@ -491,8 +500,10 @@ class BotAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "%d secret rotated; tell the team to update its bot.",
-                "%d secrets rotated; tell the teams to update their bots.",
+                "%d secret rotated; tell the team to update its bot "
+                "(the old secret keeps signing for the grace period).",
+                "%d secrets rotated; tell the teams to update their bots "
+                "(old secrets keep signing for the grace period).",
                 count,
             )
             % count,

@@ -9,15 +9,18 @@ import re
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from hulic.api_errors import ApiErrorSerializer, error_body
+from hulic.throttles import AnonThrottle, ScopedThrottle
 
-from . import selectors, services
+from . import accounts, selectors, services
 from .models import Bot, Team
 from .serializers import (
     BotCreateInputSerializer,
@@ -29,6 +32,7 @@ from .serializers import (
     InvitationCreateInputSerializer,
     InvitationOutputSerializer,
     QueuedOutputSerializer,
+    RotateSecretInputSerializer,
     SecretOutputSerializer,
     TeamCreateInputSerializer,
     TeamDetailOutputSerializer,
@@ -67,6 +71,24 @@ def member_team(request: Request, slug: str) -> Team:
 
 def member_bot(request: Request, bot_id: int) -> Bot:
     return get_object_or_404(selectors.bots_for_user(user=request.user), pk=bot_id)
+
+
+class AuthTokenApi(ObtainAuthToken):
+    """DRF's token sign-in, limited: `auth` throttle scope per address, and django-axes' lockout after failures."""
+
+    throttle_classes = [AnonThrottle, ScopedThrottle]
+    throttle_scope = "auth"
+    # The API's parsers (hulic.api_parsers), not the view's own list: a deeply nested body is a 400 here too.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # axes flags the request it was handed (DRF's wrapper), which its middleware never sees.
+            if getattr(request, "axes_locked_out", False):
+                return Response({"detail": accounts.lockout_message()}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            raise
 
 
 class HealthCheckThrottle(UserRateThrottle):
@@ -242,11 +264,19 @@ class BotUpdateEndpointApi(APIView):
 
 
 class BotRotateSecretApi(APIView):
-    @extend_schema(operation_id="bot_rotate_secret", tags=["bots"], request=None, responses=SecretOutputSerializer)
+    @extend_schema(
+        operation_id="bot_rotate_secret",
+        tags=["bots"],
+        request=RotateSecretInputSerializer,
+        responses=SecretOutputSerializer,
+    )
     def post(self, request: Request, bot_id: int) -> Response:
-        """Issue a new signing secret; the old one stops verifying at once."""
+        """Issue a new signing secret. The old one keeps signing too until `previous_secret_valid_until` (the grace
+        period, 24 h by default), unless `revoke_old` is true (a leaked secret)."""
         bot = member_bot(request, bot_id)
-        services.bot_rotate_secret(bot=bot)
+        data = RotateSecretInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.bot_rotate_secret(bot=bot, revoke_old=data.validated_data["revoke_old"])
         return Response(SecretOutputSerializer(bot).data)
 
 

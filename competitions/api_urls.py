@@ -1,16 +1,9 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.settings import api_settings
 
 from . import api
 
 urlpatterns = [
-    path(
-        "auth/token/",
-        # The API's parsers (hulic.api_parsers), not the view's own list: a deeply nested body is a 400 there too.
-        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
-        name="api-token-obtain",
-    ),
+    path("auth/token/", api.AuthTokenApi.as_view(), name="api-token-obtain"),
     path("competitions/", api.CompetitionListApi.as_view(), name="api-competition-list"),
     path("teams/", api.TeamListApi.as_view(), name="api-team-list"),
     path("teams/create/", api.TeamCreateApi.as_view(), name="api-team-create"),

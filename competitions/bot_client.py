@@ -37,6 +37,8 @@ class BotTarget:
     bot_id: int
     endpoint_url: str
     signing_secret: str = field(repr=False)
+    # The secret before a rotation, during its grace period: it signs too (a second signature).
+    previous_signing_secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,8 @@ async def call_bot(
             # Keyed as httpcore will ask for it (IDNA-encoded host, explicit port); whatever the parsers make of
             # the URL, the only address the connection can reach is the checked one.
             origin = (url.raw_host.decode("ascii"), url.port or checked.endpoint.port)
-            headers = signing.signed_headers(secret=target.signing_secret, body=body)
+            also = (target.previous_signing_secret,) if target.previous_signing_secret else ()
+            headers = signing.signed_headers(secret=target.signing_secret, body=body, also_secrets=also)
             pin = _pinned_addresses.set({origin: checked.address})
             try:
                 outcome = await _exchange(state.client, url, body, headers, started)

@@ -1,6 +1,8 @@
 """Forms for team and bot pages. They only parse input; the rules live in competitions.services."""
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import Bot, Team
@@ -53,3 +55,24 @@ class BotEndpointForm(forms.Form):
         validators=[endpoint_url_validate],
     )
     note = forms.CharField(label=_("Note (what changed)"), max_length=200, required=False)
+
+
+class SignUpForm(UserCreationForm):
+    """Sign-up with an e-mail address, which password resets are sent to."""
+
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("Only for resetting your password. Never shown to others or released."),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account with this e-mail address exists already. Log in, or reset its password.")
+            )
+        return email

@@ -63,7 +63,12 @@ def bot_health_check(*, bot_id: int, **call_options) -> BotCall:
     """
     bot = Bot.objects.select_related("competition").get(id=bot_id)
     languages = bot.competition.languages or ["en"]
-    target = BotTarget(bot_id=bot.id, endpoint_url=bot.endpoint_url, signing_secret=bot.signing_secret)
+    target = BotTarget(
+        bot_id=bot.id,
+        endpoint_url=bot.endpoint_url,
+        signing_secret=bot.signing_secret,
+        previous_signing_secret=bot.previous_secret_in_grace(),
+    )
     payload = build_health_payload(language=languages[0], competition=bot.competition.slug)
     result = call_bot_sync(target, payload, **call_options)
     return bot_call_record(bot_id=bot.id, purpose=BotCall.Purpose.HEALTH, result=result)

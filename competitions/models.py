@@ -2,6 +2,7 @@
 
 import base64
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,13 +10,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .translated import localized
+
 DEFAULT_CRITERIA = [
-    {"key": "human_likeness", "label": "Human-likeness"},
-    {"key": "fluency", "label": "Fluency"},
-    {"key": "engagement", "label": "Engagement"},
-    {"key": "appropriateness", "label": "Appropriateness / ethics"},
+    {"key": "human_likeness", "label": "Human-likeness", "label_ko": "사람다움"},
+    {"key": "fluency", "label": "Fluency", "label_ko": "유창성"},
+    {"key": "engagement", "label": "Engagement", "label_ko": "몰입도"},
+    {"key": "appropriateness", "label": "Appropriateness / ethics", "label_ko": "적절성 / 윤리"},
 ]
 SUPPORTED_LANGUAGES = ("en", "ko")
 
@@ -39,12 +43,16 @@ def default_onboarding_questions() -> list[dict]:
     return [
         {
             "question": "Your partner may be a bot or a human. What do you judge after the chat?",
+            "question_ko": "상대는 봇일 수도, 사람일 수도 있습니다. 채팅이 끝나면 무엇을 판정하나요?",
             "choices": ["Whether the partner was a human or a bot", "How fast the partner typed"],
+            "choices_ko": ["상대가 사람인지 봇인지", "상대의 타자 속도"],
             "answer": 0,
         },
         {
             "question": "May you tell your partner who you are or ask for their real name?",
+            "question_ko": "상대에게 내가 누구인지 말하거나 상대의 실명을 물어봐도 되나요?",
             "choices": ["Yes", "No"],
+            "choices_ko": ["예", "아니요"],
             "answer": 1,
         },
     ]
@@ -78,6 +86,10 @@ class Competition(models.Model):
     description = models.TextField(blank=True, help_text="Markdown.")
     rules = models.TextField(blank=True, help_text="Markdown.")
     terms = models.TextField(blank=True, help_text="Markdown. Evaluators consent to these before their first chat.")
+    # Korean versions of the texts above (competitions/translated.py): shown on Korean pages, English if empty.
+    description_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
+    rules_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
+    terms_ko = models.TextField(blank=True, help_text="Korean. Empty: the English text is shown.")
     license = models.CharField(max_length=100, default="CC BY 4.0", help_text="License of the released dataset.")
     languages = models.JSONField(default=default_languages, help_text='Chat languages, e.g. ["en", "ko"].')
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.DRAFT)
@@ -130,6 +142,10 @@ class Competition(models.Model):
     )
     evaluator_pool = models.CharField(max_length=10, choices=EvaluatorPool.choices, default=EvaluatorPool.OPEN)
     leaderboard_public_during_evaluation = models.BooleanField(default=False)
+    leaderboard_bots_per_team = models.PositiveIntegerField(
+        default=3,
+        help_text="The public leaderboard shows at most this many bots of one team (its best placed); 0: no cap.",
+    )
     reveal_partner_after_judgment = models.BooleanField(default=True)
     participant_downloads = models.CharField(
         max_length=20, choices=ParticipantDownloads.choices, default=ParticipantDownloads.NONE
@@ -186,6 +202,29 @@ class Competition(models.Model):
             raise ValidationError({"criteria": 'Give a list of {"key", "label"} with unique keys.'})
         if self.dataset_published and self.phase != self.Phase.CLOSED:
             raise ValidationError({"dataset_published": "Publish the dataset only once the competition is closed."})
+
+    def localized(self, field: str, language: str | None = None) -> str:
+        """A text the organizer wrote (description, rules, terms) in the language, English if not translated."""
+        return localized({field: getattr(self, field), f"{field}_ko": getattr(self, f"{field}_ko", "")}, field,
+                         language or get_language())  # fmt: skip
+
+    @property
+    def localized_description(self) -> str:
+        return self.localized("description")
+
+    @property
+    def localized_rules(self) -> str:
+        return self.localized("rules")
+
+    @property
+    def localized_terms(self) -> str:
+        return self.localized("terms")
+
+    @property
+    def localized_criteria(self) -> list[dict]:
+        """The criteria with each label in the current language (English where not translated)."""
+        language = get_language()
+        return [{**c, "label": localized(c, "label", language) or c["key"]} for c in self.criteria]
 
     @property
     def criteria_keys(self) -> list[str]:
@@ -298,6 +337,10 @@ class Bot(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_failure_reason = models.TextField(blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    previous_signing_secret = models.CharField(
+        max_length=100, blank=True, help_text="The secret before the last rotation, still signing until the time below."
+    )
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -313,11 +356,34 @@ class Bot(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.team})"
 
-    def rotate_secret(self) -> str:
+    def rotate_secret(self, *, grace: timedelta, revoke_old: bool = False) -> str:
+        """A new secret; the current one keeps signing alongside it for ``grace`` unless ``revoke_old``.
+
+        Only the secret just replaced gets a grace period: one rotated out earlier stops at once.
+        """
+        now = timezone.now()
+        keep_old = not revoke_old and grace > timedelta(0)
+        self.previous_signing_secret = self.signing_secret if keep_old else ""
+        self.previous_secret_valid_until = now + grace if keep_old else None
         self.signing_secret = new_signing_secret()
-        self.secret_rotated_at = timezone.now()
-        self.save(update_fields=["signing_secret", "secret_rotated_at", "updated_at"])
+        self.secret_rotated_at = now
+        self.save(
+            update_fields=[
+                "signing_secret",
+                "previous_signing_secret",
+                "previous_secret_valid_until",
+                "secret_rotated_at",
+                "updated_at",
+            ]
+        )
         return self.signing_secret
+
+    def previous_secret_in_grace(self, now=None) -> str:
+        """The old secret if it still signs requests (during the grace period after a rotation), else ""."""
+        until = self.previous_secret_valid_until
+        if not self.previous_signing_secret or until is None or (now or timezone.now()) >= until:
+            return ""
+        return self.previous_signing_secret
 
 
 class BotVersion(models.Model):

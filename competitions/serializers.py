@@ -116,9 +116,18 @@ class BotHealthOutputSerializer(serializers.Serializer):
     versions = BotVersionOutputSerializer(many=True)
 
 
+class RotateSecretInputSerializer(serializers.Serializer):
+    revoke_old = serializers.BooleanField(
+        default=False, help_text="End the old secret at once (it leaked) instead of after the grace period."
+    )
+
+
 class SecretOutputSerializer(serializers.Serializer):
     signing_secret = serializers.CharField()
     secret_rotated_at = serializers.DateTimeField()
+    previous_secret_valid_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until then the old secret signs too (a second signature); null if it does not."
+    )
 
 
 class QueuedOutputSerializer(serializers.Serializer):

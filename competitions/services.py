@@ -9,6 +9,7 @@ import string
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -182,7 +183,8 @@ def _queue_health_check(bot: Bot) -> None:
 
 
 def bot_version_record(*, bot: Bot, created_by=None, note: str = "") -> BotVersion:
-    """Record the bot's current endpoint as version ``bot.version`` and queue its health check."""
+    """Record the bot's current endpoint as version ``bot.version`` and queue its health check (which checks
+    again soon if it fails: ``competitions.tasks.bot_health_check_task``)."""
     version = BotVersion.objects.create(
         bot=bot, number=bot.version, endpoint_url=bot.endpoint_url, note=note, created_by=created_by
     )
@@ -243,11 +245,13 @@ def bot_update_endpoint(*, bot: Bot, endpoint_url: str, changed_by, note: str = 
     return bot
 
 
-def bot_rotate_secret(*, bot: Bot) -> str:
-    """Issue a new signing secret; the old one stops working at once."""
+def bot_rotate_secret(*, bot: Bot, revoke_old: bool = False) -> str:
+    """Issue a new signing secret. The old one keeps signing beside it for BOT_SECRET_GRACE_HOURS, so the bot
+    answers while its team installs the new one, unless ``revoke_old`` (a leaked secret) ends it at once."""
+    grace = timedelta(hours=settings.BOT_SECRET_GRACE_HOURS)
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
-        secret = locked.rotate_secret()
+        secret = locked.rotate_secret(grace=grace, revoke_old=revoke_old)
     bot.refresh_from_db()
     return secret
 
@@ -308,6 +312,13 @@ def competition_set_phase(*, competition: Competition, phase: str) -> Competitio
             from leaderboard.services import analysis_plan_record
 
             analysis_plan_record(competition=competition)
+    return competition
+
+
+def competition_matchmaking_set(*, competition: Competition, paused: bool) -> Competition:
+    """Pause (or resume) the start of new chats; running chats go on."""
+    competition.matchmaking_paused = paused
+    competition.save(update_fields=["matchmaking_paused", "updated_at"])
     return competition
 
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- the format's prefix, not a secret
 SIGNATURE_VERSION = "v1"
@@ -42,14 +42,28 @@ def sign(*, key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
 
 
-def signed_headers(*, secret: str, body: bytes, msg_id: str | None = None, timestamp: int | None = None) -> dict:
-    """The three ``webhook-*`` headers for ``body``, with a fresh id and the current time unless given."""
+def signed_headers(
+    *,
+    secret: str,
+    body: bytes,
+    msg_id: str | None = None,
+    timestamp: int | None = None,
+    also_secrets: Sequence[str] = (),
+) -> dict:
+    """The three ``webhook-*`` headers for ``body``, with a fresh id and the current time unless given.
+
+    ``also_secrets`` add signatures (space-separated, after the one of ``secret``): during a rotation the old
+    secret signs too, so a bot that verifies with either accepts the request.
+    """
     msg_id = msg_id or new_message_id()
     timestamp = int(time.time()) if timestamp is None else timestamp
+    signatures = [
+        sign(key=secret_key(key), msg_id=msg_id, timestamp=timestamp, body=body) for key in (secret, *also_secrets)
+    ]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(key=secret_key(secret), msg_id=msg_id, timestamp=timestamp, body=body),
+        "webhook-signature": " ".join(signatures),
     }
 
 

@@ -7,15 +7,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
-from .forms import BotEndpointForm, BotRegisterForm, InvitationCreateForm, TeamCreateForm
+from . import accounts, selectors, services
+from .forms import BotEndpointForm, BotRegisterForm, InvitationCreateForm, SignUpForm, TeamCreateForm
 from .models import Bot, Competition, TeamInvitation
 
 
@@ -25,10 +26,16 @@ def home(request):
 
 
 def signup(request):
-    form = UserCreationForm(request.POST or None)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and accounts.signup_limit_reached(request):
+        form.add_error(None, _("Too many accounts were created from your network in the last hour. Try again later."))
+        return render(
+            request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        accounts.signup_count(request)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             next_url = "home"
@@ -151,7 +158,11 @@ def bot_register(request, slug):
         else:
             messages.success(
                 request,
-                _("Bot registered. A health check is queued; the bot goes live once it passes."),
+                _(
+                    "Bot registered. Install its signing secret (below) in your bot: the health check runs now "
+                    "and again within two minutes, or press “Run a health check now” once your bot is ready. "
+                    "It goes live once a check passes."
+                ),
             )
             return redirect("bot-detail", slug=team.slug, bot_id=bot.pk)
     return render(request, "competitions/bot_register.html", {"team": team, "form": form})
@@ -168,6 +179,7 @@ def bot_detail(request, slug, bot_id):
         "success_rate": selectors.bot_call_success_rate(bot=bot),
         "versions": selectors.bot_versions(bot=bot),
         "endpoint_form": BotEndpointForm(initial={"endpoint_url": bot.endpoint_url}),
+        "grace_hours": round(settings.BOT_SECRET_GRACE_HOURS),
     }
     return render(request, "competitions/bot_detail.html", context)
 
@@ -207,8 +219,15 @@ def bot_update_endpoint(request, slug, bot_id):
 @require_POST
 def bot_rotate_secret(request, slug, bot_id):
     bot = _member_bot(request, slug, bot_id)
-    services.bot_rotate_secret(bot=bot)
-    messages.success(request, _("New signing secret issued. Update your bot: the old secret no longer verifies."))
+    services.bot_rotate_secret(bot=bot, revoke_old=request.POST.get("revoke_old") == "1")
+    if bot.previous_secret_in_grace():
+        until = date_format(timezone.localtime(bot.previous_secret_valid_until), "DATETIME_FORMAT")
+        text = _(
+            "New signing secret issued. The old one keeps working until %(until)s: install the new one before then."
+        ) % {"until": until}
+    else:
+        text = _("New signing secret issued. Update your bot: the old secret no longer verifies.")
+    messages.success(request, text)
     return redirect("bot-detail", slug=slug, bot_id=bot.pk)
 
 

@@ -1,15 +1,12 @@
-from functools import partial
-
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from exports import services
-from exports.control_room import control_room_action, control_room_view
-from exports.models import ControlRoom, ExportJob
+from exports.models import ExportJob
 
 
 @admin.register(ExportJob)
@@ -50,35 +47,3 @@ class ExportJobAdmin(admin.ModelAdmin):
         if not job.is_downloadable:
             raise Http404
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name)
-
-
-@admin.register(ControlRoom)
-class ControlRoomAdmin(admin.ModelAdmin):
-    """Lists competitions; each opens its control room at /admin/exports/controlroom/<id>/room/."""
-
-    list_display = ["title", "slug", "phase", "matchmaking_paused", "open_room"]
-    list_filter = ["phase"]
-    search_fields = ["title", "slug"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("Control room"))
-    def open_room(self, competition) -> str:
-        url = reverse("admin:exports_controlroom_room", args=[competition.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Open"))
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        return HttpResponseRedirect(reverse("admin:exports_controlroom_room", args=[object_id]))
-
-    def get_urls(self):
-        room = self.admin_site.admin_view(partial(control_room_view, self))
-        act = self.admin_site.admin_view(partial(control_room_action, self))
-        return [
-            path("<int:competition_id>/room/", room, name="exports_controlroom_room"),
-            path("<int:competition_id>/room/action/", act, name="exports_controlroom_action"),
-            *super().get_urls(),
-        ]

@@ -38,6 +38,7 @@ from django.db import connection
 from chat.models import Conversation, Game, GameVerdict, Judgment, Message
 from competitions.models import Bot, Competition, Team
 from exports.pseudonyms import DIGEST_CHARS, PREFIXES, Pseudonymizer, hmac_pads
+from hulic.csv_cells import csv_text_array
 from review.exporting import REVIEW_COLUMNS, REVIEW_SCHEMA, review_batch
 
 BATCH_ROWS = 50_000
@@ -348,11 +349,44 @@ def _read_schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([(KEY_COLUMN, pa.int64()), *((c.name, c.type) for c in columns)])
 
 
+def _mogrify(cursor, sql: str, params: list) -> str:
+    query = cursor.mogrify(sql, params)
+    return query.decode() if isinstance(query, bytes) else query
+
+
+def copy_csv_out(cursor, query: str, sink) -> None:
+    """COPY a query's rows as CSV into a binary file-like sink, with psycopg 3 (the platform) or psycopg2."""
+    statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
+    if hasattr(cursor, "copy_expert"):
+        cursor.copy_expert(statement, sink)
+        return
+    with cursor.copy(statement) as copy:
+        for chunk in copy:
+            sink.write(chunk)
+
+
+def copy_text_in(cursor, table: str, columns: str, text: str) -> None:
+    """COPY rows in Postgres' text format into a table, with psycopg 3 (the platform) or psycopg2 (benchmarks)."""
+    statement = f"COPY {table} ({columns}) FROM STDIN"
+    if hasattr(cursor, "copy_expert"):
+        cursor.copy_expert(statement, io.StringIO(text))
+        return
+    with cursor.copy(statement) as copy:
+        copy.write(text)
+
+
+def _side_connection():
+    """A connection of the export's own, opened directly: not one of the process's pool (it is closed, not returned)."""
+    raw_connection = connection.Database.connect(**connection.get_connection_params())
+    raw_connection.autocommit = True
+    return raw_connection
+
+
 def _copy_into(raw_connection, query: str, sink, failures: list) -> None:
     try:
         with raw_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink)
+            copy_csv_out(cursor, query, sink)
     except BaseException as exc:  # handed to the reading thread, which raises it
         failures.append(exc)
     finally:
@@ -387,10 +421,9 @@ def _batches_postgres_piped(spec: TableSpec) -> Iterator[pa.RecordBatch]:
     Postgres produces the CSV in its own process, so the database's work and the parsing overlap; memory
     holds one parse block (SPOOL_BLOCK_BYTES) at a time. The job's own connection stays free for progress.
     """
-    raw_connection = connection.get_new_connection(connection.get_connection_params())
-    raw_connection.autocommit = True
+    raw_connection = _side_connection()
     with raw_connection.cursor() as cursor:
-        query = cursor.mogrify(spec.select_sql, spec.params).decode()
+        query = _mogrify(cursor, spec.select_sql, spec.params)
     read_fd, write_fd = os.pipe()
     with contextlib.suppress(OSError, AttributeError):
         # A larger pipe (Linux) means fewer thread switches between the COPY writer and the parser.
@@ -420,8 +453,7 @@ def _batches_postgres_spooled(spec: TableSpec) -> Iterator[pa.RecordBatch]:
     with tempfile.TemporaryFile() as spool:
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            query = raw.mogrify(spec.select_sql, spec.params).decode()
-            raw.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", spool)
+            copy_csv_out(raw, _mogrify(raw, spec.select_sql, spec.params), spool)
         spool.seek(0)
         yield from _csv_batches(spool, _read_schema(spec))
 
@@ -580,11 +612,12 @@ def _csv_schema(schema: pa.Schema) -> pa.Schema:
 
 def _csv_ready(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """UTC timestamps as text ("2026-11-30 08:36:10.428979Z"), formatted here: Arrow's CSV writer formats a
-    time-zone-aware timestamp about ten times slower than a naive one, and it was most of a CSV export's time."""
+    time-zone-aware timestamp about ten times slower than a naive one, and it was most of a CSV export's time.
+    Text that a spreadsheet would run as a formula gets a leading quote (hulic/csv_cells.py)."""
     arrays = [
         pc.binary_join_element_wise(column.cast(pa.timestamp("us")).cast(pa.string()), "Z", "")
         if pa.types.is_timestamp(column.type)
-        else column
+        else csv_text_array(column)
         for column in batch.drop_columns([KEY_COLUMN]).columns
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -81,12 +81,3 @@ class ExportJob(models.Model):
         stamp = (self.finished_at or self.created_at).strftime("%Y%m%d")
         suffix = f"-{self.team.slug}" if self.team_id else ""
         return f"hulic-{self.competition.slug}-{self.scope}{suffix}-{self.format}-{stamp}.zip"
-
-
-class ControlRoom(Competition):
-    """Proxy of Competition that gives the organizers' control room its own admin entry and permissions."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("Control room")
-        verbose_name_plural = _("Control room")

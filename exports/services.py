@@ -1,4 +1,4 @@
-"""Writes: creating and building export jobs, expiring them, and the control room's operations."""
+"""Writes: creating and building export jobs, and expiring them."""
 
 import json
 import logging
@@ -13,8 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chat.models import Evaluator
-from competitions.models import Bot, Competition, Team
+from competitions.models import Competition, Team
 from exports import selectors
 from exports.builder import ExportRequest, build_archive
 from exports.datasheet import datasheet_markdown
@@ -295,27 +294,3 @@ def exports_expire(*, now=None) -> int:
         ExportJob.objects.filter(pk=job.pk).update(file="")
         expired += 1
     return expired
-
-
-def competition_matchmaking_set(*, competition: Competition, paused: bool) -> Competition:
-    competition.matchmaking_paused = paused
-    competition.save(update_fields=["matchmaking_paused", "updated_at"])
-    return competition
-
-
-def competition_recompute_now(*, competition: Competition) -> None:
-    from leaderboard.services import competition_recompute
-
-    competition_recompute(competition_id=competition.pk)
-
-
-def control_bot_disable(*, bot: Bot) -> None:
-    from competitions.services import bot_disable
-
-    bot_disable(bot=bot)
-
-
-def control_evaluator_suspend(*, evaluator: Evaluator, reason: str) -> None:
-    from chat.services import evaluator_suspend
-
-    evaluator_suspend(evaluator=evaluator, reason=reason)

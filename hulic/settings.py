@@ -4,11 +4,14 @@ With no DATABASE_URL / REDIS_URL the platform runs embedded (SQLite, in-memory c
 eager Celery); with them it runs the production shape (Postgres, Redis channel layer, real workers).
 """
 
+import importlib.util
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -97,19 +100,23 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "competitions",
     "chat",
     "leaderboard",
     "exports",
     "review",
+    "controlroom",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hulic.urls"
@@ -140,8 +149,29 @@ TEMPLATES = [
     },
 ]
 
+# ---- Database connections (issue 10; docs/operations.md, "Database connections") ----
+# Under ASGI every request's database work runs in a thread of its own: a persistent connection per thread
+# (CONN_MAX_AGE > 0) stays open until garbage collection, and two web processes exhausted Postgres. So no
+# connection outlives its request or task: with DATABASE_POOL (the default) it goes back to a per-process
+# psycopg pool that never holds more than DATABASE_POOL_MAX_SIZE, shared by every thread of the process
+# (requests, chat threads, Channels' thread); without it each request opens and closes its own (about 3 ms
+# more per page, and no bound on concurrent requests).
+# On wherever psycopg 3's pool is installed (requirements.txt installs it); with only psycopg2, per request.
+DATABASE_POOL = env_bool("DATABASE_POOL", default=importlib.util.find_spec("psycopg_pool") is not None)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 12)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # With the pool, CONN_HEALTH_CHECKS checks every connection taken from it (hulic/db_pool.py).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        import hulic.db_pool  # noqa: F401 -- a dead pooled connection makes the pool sweep out the others
+
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": DATABASE_POOL_MIN_SIZE,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": {
@@ -151,13 +181,40 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The leaderboard tallies' unique keys treat NULL as a value (NULLS NOT DISTINCT), which only Postgres can
+# declare; SQLite never reads the tallies (the portable queries count the judgments), so its warning is noise.
+SILENCED_SYSTEM_CHECKS = [] if DATABASE_URL else ["models.W047"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# ---- Sign-in and sign-up limits (issue 10; docs/operations.md, "Sign-in limits") ----
+# django-axes counts failed sign-ins (the login form, the admin's and /api/v1/auth/token/) per username and client
+# address, and refuses that pair for a while past the limit, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "competitions.accounts.lockout_response"
+# Accounts created from one client address per hour.
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 5)
+# The API's rate limits (hulic/throttles.py): anonymous callers per address, signed-in users, and sign-in
+# (obtaining a token) per address. A missing scope is not limited.
+API_THROTTLE_RATES = {
+    "anon": env_str("API_THROTTLE_ANON", "60/min"),
+    "user": env_str("API_THROTTLE_USER", "600/min"),
+    "auth": env_str("API_THROTTLE_AUTH", "10/min"),
+}
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "hulic.views.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -169,7 +226,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Without collectstatic (embedded default, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG or TESTING
@@ -228,13 +285,21 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "60/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "hulic.throttles.AnonThrottle",
+        "hulic.throttles.UserThrottle",
+        "hulic.throttles.ScopedThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "HuLiC API",
     "DESCRIPTION": "Participants' API: teams, bots (signed webhooks), health, leaderboards, exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The Swagger UI and Redoc files come from drf-spectacular-sidecar, served with our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Bot webhook client (docs/bot-protocol.md).
@@ -246,6 +311,12 @@ BOT_MAX_REPLY_CHARS = env_int("BOT_MAX_REPLY_CHARS", 2000)
 BOT_MAX_CONCURRENCY = env_int("BOT_MAX_CONCURRENCY", 8)
 BOT_FAILURES_BEFORE_FAILING = env_int("BOT_FAILURES_BEFORE_FAILING", 3)
 BOT_HEALTH_CHECK_INTERVAL_SECONDS = env_int("BOT_HEALTH_CHECK_INTERVAL_SECONDS", 300)
+# After a secret rotation the old secret still signs (a second signature) for this long, so the bot keeps working
+# while its team installs the new one (Standard Webhooks: space-separated signatures). 0 = it stops at once.
+BOT_SECRET_GRACE_HOURS = env_float("BOT_SECRET_GRACE_HOURS", 24.0)
+# The health check after a registration or endpoint change runs at once and, if it fails, again after these
+# delays (seconds): a team installing the secret it was just shown needs a minute before its bot can verify.
+BOT_FIRST_CHECK_RETRY_SECONDS = env_ints("BOT_FIRST_CHECK_RETRY_SECONDS", (30, 90), count=range(0, 6))
 # Networks a bot endpoint may resolve to although they are private (CIDRs). The demo and the tests
 # allow loopback; production leaves this empty.
 BOT_ALLOWED_NETWORKS = env_list("BOT_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if EMBEDDED else [])
@@ -271,6 +342,25 @@ CHAT_BUSY_RETRY_MS = env_int("CHAT_BUSY_RETRY_MS", 1000)
 ASGI_GC_THRESHOLDS = env_ints("ASGI_GC_THRESHOLDS", (20000, 50, 100), count=range(1, 4))
 # Dotted path of the moderation filter (chat/moderation.py describes the interface; a classifier can replace it).
 CHAT_MODERATION_FILTER = env_str("CHAT_MODERATION_FILTER", "chat.moderation.WordListFilter")
+
+# `make run`: the sample bots' ports, in order ELIZA, Jimin; empty = the last ones if free, else any free port.
+DEMO_BOT_PORTS = env_ints("DEMO_BOT_PORTS", (), count=range(0, 3))
+
+# E-mail (password resets). With EMAIL_HOST set, SMTP with these settings; without it, messages are printed to
+# the console (the embedded default, where there is no mail server to refuse the connection).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HuLiC <noreply@hulic.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Exports.
 EXPORT_EXPIRY_DAYS = env_int("EXPORT_EXPIRY_DAYS", 30)
@@ -300,9 +390,41 @@ CELERY_BEAT_SCHEDULE = {
     "chats-end-expired": {"task": "chat.tasks.conversations_end_expired", "schedule": 60.0},
 }
 
-if not DEBUG and not EMBEDDED:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# ---- Content-Security-Policy (issue 10; django-csp) ----
+# Scripts and styles only from our own static files: no inline script, handler or style, so injected markup cannot
+# run. 'self' covers the chat's websocket (same host and port). The API's documentation pages, third-party pages
+# built from a CDN, relax it for themselves only (hulic/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# ---- Beat's liveness (issue 10) ----
+# Beat saves its schedule file after every task it sends (tasks run every minute at least): compose's healthcheck
+# reads the file's age, so a dead or stuck beat shows as unhealthy.
+CELERY_BEAT_SYNC_EVERY = 1
+
+# ---- HTTPS (issue 10; docs/operations.md, "HTTPS") ----
+# Cookies are Secure in production (browsers keep Secure cookies on http://localhost too). HSTS and the redirect
+# to HTTPS are for a site served over TLS, so they are off until set. X-Forwarded-Proto is trusted only when
+# TRUST_X_FORWARDED_PROTO says a TLS proxy in front sets it: a client reaching uvicorn directly could forge it.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not EMBEDDED)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not EMBEDDED)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOG_THROTTLE_SECONDS = env_float("LOG_THROTTLE_SECONDS", 30.0)

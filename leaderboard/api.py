@@ -35,6 +35,8 @@ class LeaderboardApi(APIView):
         competition = _visible_competition(request, slug)
         snapshot = selectors.leaderboard_snapshot(competition=competition)
         rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        if not request.user.is_staff:
+            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
         # The rows are plain dataclasses of stored numbers: returned as they are (the serializer documents the
         # shape for the schema) because running 100 nested serializers per request doubled the response time.
         data = {

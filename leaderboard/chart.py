@@ -46,6 +46,8 @@ class Chart:
     baseline_x: float | None
     baseline_low_x: float | None
     baseline_width: float | None
+    # The "human baseline" label's text-anchor: kept inside the drawing near either edge of the axis.
+    baseline_anchor: str = "middle"
 
     @property
     def plot_height(self) -> int:
@@ -96,4 +98,14 @@ def interval_chart(
         baseline_x=baseline_x,
         baseline_low_x=baseline_low_x,
         baseline_width=baseline_width,
+        baseline_anchor=_label_anchor(baseline[0]) if baseline is not None else "middle",
     )
+
+
+def _label_anchor(rate: float) -> str:
+    """A label centred on a line near the axis' ends would run out of the drawing: anchor it on the inner side."""
+    if rate > 0.8:
+        return "end"
+    if rate < 0.2:
+        return "start"
+    return "middle"

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import get_language
 
 from chat.models import Conversation, Message, PartnerKind
-from competitions.models import Bot, Competition
+from competitions.models import Bot, BotCall, Competition
+from competitions.translated import localized
 
 from .chart import Chart, interval_chart
 from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
@@ -97,7 +99,10 @@ def leaderboard_snapshot(*, competition: Competition) -> LeaderboardSnapshot | N
 
 def _criteria_labels(competition: Competition, snapshot: LeaderboardSnapshot | None) -> list[tuple[str, str]]:
     criteria = snapshot.criteria if snapshot is not None and snapshot.criteria else competition.criteria
-    return [(c["key"], c.get("label", c["key"])) for c in criteria]
+    # Labels in the reader's language where the organizer translated them (competitions/translated.py).
+    live = {c["key"]: c for c in competition.criteria}
+    language = get_language()
+    return [(c["key"], localized(live.get(c["key"], c), "label", language) or c["key"]) for c in criteria]
 
 
 def _criterion_figures(stored: dict, labels: list[tuple[str, str]]) -> list[CriterionFigure]:
@@ -231,3 +236,21 @@ def analysis_plans(*, competition: Competition) -> list[AnalysisPlan]:
 
 def analysis_plan_in_force(*, competition: Competition) -> AnalysisPlan | None:
     return AnalysisPlan.objects.filter(competition=competition).order_by("-recorded_at", "-id").first()
+
+
+def leaderboard_public_rows(*, competition: Competition, rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
+    """The rows the public sees: bots that have passed a health check at least once, and at most
+    ``leaderboard_bots_per_team`` bots of a team (its best placed; 0: no cap). Organizers see every row."""
+    # A semi-join per bot stops at its first passing check (botcall's (bot, created_at) index), instead of reading
+    # every health call of the competition (288 a day per bot).
+    passing = BotCall.objects.filter(bot=OuterRef("pk"), purpose=BotCall.Purpose.HEALTH, ok=True)
+    passed = set(Bot.objects.filter(competition=competition).filter(Exists(passing)).values_list("pk", flat=True))
+    cap = competition.leaderboard_bots_per_team
+    shown: list[LeaderboardRow] = []
+    per_team: dict[int, int] = {}
+    for row in rows:
+        if row.bot_id not in passed or (cap and per_team.get(row.team_id, 0) >= cap):
+            continue
+        per_team[row.team_id] = per_team.get(row.team_id, 0) + 1
+        shown.append(row)
+    return shown

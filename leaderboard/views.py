@@ -1,7 +1,5 @@
 """Leaderboard pages: the public table and chart, the CSV, a bot's page for its team, evaluators for organizers."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -13,6 +11,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from competitions.models import Bot, Competition
+from hulic.csv_cells import SafeCsvWriter
 
 from . import selectors
 from .models import LeaderboardSnapshot
@@ -52,6 +51,8 @@ def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot
     html = cache.get(key)
     if html is None:
         rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        if not is_organizer:
+            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
         context = {
             "competition": competition,
             "rows": rows,
@@ -88,9 +89,11 @@ def leaderboard_csv(request, slug: str):
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         raise PermissionDenied
     rows = selectors.leaderboard_rows(competition=competition)
+    if not request.user.is_staff:
+        rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-leaderboard.csv"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(csv_header([figure.key for figure in rows[0].criteria] if rows else competition.criteria_keys))
     writer.writerows(csv_row(row) for row in rows)
     return response

@@ -1,7 +1,5 @@
 """Review pages: the reviewer's item, the leaderboard's Review tab and its CSV, organizers' progress page."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from competitions.models import Competition
+from hulic.csv_cells import SafeCsvWriter
 from leaderboard.selectors import leaderboard_visible_to
 
 from . import selectors, services
-from .csv_safety import csv_safe_row
 from .forms import PairwiseReviewForm, SingleReviewForm
 from .models import ReviewKind
 
@@ -93,11 +91,9 @@ def board_csv(request: HttpRequest, slug: str) -> HttpResponse:
     competition = _visible_board(request, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-review.csv"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(selectors.CSV_COLUMNS)
-    writer.writerows(
-        csv_safe_row(row) for row in selectors.csv_rows(snapshot=selectors.review_snapshot(competition=competition))
-    )
+    writer.writerows(selectors.csv_rows(snapshot=selectors.review_snapshot(competition=competition)))
     return response
 
 

@@ -9,6 +9,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def limits_out_of_the_way(settings):
+    """Sign-in lockouts, API throttles and the sign-up rate have their own tests (tests/platform/test_limits.py, with
+    the production values); elsewhere a test signs in and calls the API as often as it needs, and no counter carries
+    over from one test to the next."""
+    settings.AXES_ENABLED = False
+    settings.API_THROTTLE_RATES = {}
+    settings.SIGNUPS_PER_HOUR = 10**6
+
+
 @pytest.fixture
 def competition(db):
     return CompetitionFactory(slug="turing-2026", title="Turing 2026")

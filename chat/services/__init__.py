@@ -25,6 +25,7 @@ from .errors import (
     JudgmentPending,
     MatchmakingClosed,
     MessageRejected,
+    NoPartnerAvailable,
     NotAParticipant,
     NotInvited,
 )
@@ -34,11 +35,22 @@ from .evaluators import (
     evaluator_onboarding_submit,
     evaluator_reinstate,
     evaluator_suspend,
+    onboarding_wrong_answers,
 )
-from .judgments import judgment_record, judgment_validate, report_create
-from .matchmaking import match_attempt, match_poll, match_request_cancel, match_request_start
+from .judgments import judgment_exclude, judgment_record, judgment_validate, report_create
+from .matchmaking import (
+    BOTS_USED_UP,
+    NO_PARTNER,
+    match_attempt,
+    match_poll,
+    match_request_cancel,
+    match_request_start,
+    match_unavailable_reason,
+)
 
 __all__ = [
+    "BOTS_USED_UP",
+    "NO_PARTNER",
     "AlreadyInChat",
     "BotTurn",
     "ChatError",
@@ -49,6 +61,7 @@ __all__ = [
     "JudgmentPending",
     "MatchmakingClosed",
     "MessageRejected",
+    "NoPartnerAvailable",
     "NotAParticipant",
     "NotInvited",
     "PostedMessage",
@@ -67,12 +80,15 @@ __all__ = [
     "evaluator_onboarding_submit",
     "evaluator_reinstate",
     "evaluator_suspend",
+    "judgment_exclude",
     "judgment_record",
     "judgment_validate",
     "match_attempt",
     "match_poll",
     "match_request_cancel",
     "match_request_start",
+    "match_unavailable_reason",
     "message_post",
+    "onboarding_wrong_answers",
     "report_create",
 ]

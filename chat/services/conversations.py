@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -222,6 +223,10 @@ def _insert_next_message(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if is_psycopg3:
+            # psycopg 3 keeps every statement's result, psycopg2 only the last: the INSERT's is the one read.
+            while cursor.cursor.nextset():
+                pass
         row = cursor.fetchone()
     if row is None:
         return None
@@ -287,6 +292,7 @@ class BotTurn:
     # the evaluator wait, and that counts towards the human-like delay as the bot's own answer time does.
     waited_s: float = 0.0
     mode: str = "two_party"
+    previous_signing_secret: str = ""  # the old secret during a rotation's grace period (competitions.Bot)
 
 
 def _bot_turn_lease() -> timedelta:
@@ -345,6 +351,7 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             claimed_at=now,
             waited_s=max(0.0, (now - unanswered[-1].created_at).total_seconds()) if unanswered else 0.0,
             mode="three_party" if hasattr(conversation, "game_as_bot") else "two_party",
+            previous_signing_secret=bot.previous_secret_in_grace(now),
         )
 
 

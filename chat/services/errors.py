@@ -27,6 +27,18 @@ class MatchmakingClosed(ChatError):
     code = "matchmaking_closed"
 
 
+class NoPartnerAvailable(ChatError):
+    """No bot can be offered to this evaluator now; ``code`` says why (``bots_used_up`` or ``no_partner``).
+
+    No chat starts at all then, not even a human one: an evaluator told that no bot is available would know
+    their next partner is a person.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__("No chat partner is available now.")
+        self.code = code
+
+
 class AlreadyInChat(ChatError):
     code = "already_in_chat"
 

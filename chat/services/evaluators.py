@@ -32,10 +32,16 @@ def evaluator_consent(*, evaluator: Evaluator) -> Evaluator:
     return evaluator
 
 
+def onboarding_wrong_answers(*, questions: list[dict], answers: list[int | None]) -> list[int]:
+    """The indexes of the questions answered wrongly (or not at all)."""
+    given = list(answers) + [None] * (len(questions) - len(answers))
+    return [index for index, question in enumerate(questions) if given[index] != question.get("answer")]
+
+
 def onboarding_answers_correct(*, questions: list[dict], answers: list[int | None]) -> bool:
     if len(answers) != len(questions):
         return False
-    return all(answer == question.get("answer") for question, answer in zip(questions, answers, strict=True))
+    return not onboarding_wrong_answers(questions=questions, answers=answers)
 
 
 def evaluator_onboarding_submit(*, evaluator: Evaluator, answers: list[int | None]) -> bool:

@@ -2,7 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
-from chat.models import Conversation, Judgment, PartnerKind, Report
+from chat.models import Conversation, Judgment, JudgmentExclusion, PartnerKind, Report
 
 from .errors import JudgmentInvalid, JudgmentNotAllowed
 from .scores import scores_refresh_on_commit
@@ -37,6 +37,8 @@ def judgment_record(
         raise JudgmentNotAllowed("This is not your chat.")
     if conversation.status == Conversation.Status.ACTIVE:
         raise JudgmentNotAllowed("The chat has not ended yet.")
+    if JudgmentExclusion.objects.filter(conversation=conversation, evaluator=evaluator).exists():
+        raise JudgmentNotAllowed("The organizers excluded your judgment of this chat.")
     errors = judgment_validate(
         criteria_keys=conversation.competition.criteria_keys,
         verdict=verdict,
@@ -66,6 +68,41 @@ def judgment_record(
         raise JudgmentNotAllowed("You have already judged this chat.") from error
     scores_refresh_on_commit(competition_id=conversation.competition_id)
     return judgment
+
+
+def judgment_exclude(*, judgment: Judgment, reason: str, excluded_by) -> JudgmentExclusion:
+    """Take a judgment out of the results, keeping its content, the reason and who decided, then recompute.
+
+    The judgment row goes (counts, tallies and exports leave it out by construction); the exclusion row keeps it.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise JudgmentInvalid({"reason": "Say why the judgment is excluded."})
+    with transaction.atomic():
+        locked = Judgment.objects.select_for_update().filter(pk=judgment.pk).first()
+        if locked is None:
+            raise JudgmentNotAllowed("This judgment is gone already.")
+        exclusion = JudgmentExclusion.objects.create(
+            competition_id=locked.competition_id,
+            conversation_id=locked.conversation_id,
+            evaluator_id=locked.evaluator_id,
+            judgment={
+                "id": locked.pk,
+                "bot_id": locked.bot_id,
+                "partner_kind": locked.partner_kind,
+                "verdict": locked.verdict,
+                "confidence": locked.confidence,
+                "ratings": locked.ratings,
+                "reason": locked.reason,
+                "message_count": locked.message_count,
+                "created_at": locked.created_at.isoformat(),
+            },
+            reason=reason,
+            excluded_by=excluded_by,
+        )
+        locked.delete()
+    scores_refresh_on_commit(competition_id=exclusion.competition_id)
+    return exclusion
 
 
 def report_create(*, conversation: Conversation, reporter, reason: str) -> Report:

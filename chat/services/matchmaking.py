@@ -4,6 +4,7 @@ import random
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat import selectors
@@ -11,7 +12,15 @@ from chat.models import Conversation, Evaluator, MatchRequest, PartnerKind
 from competitions.models import Bot, Competition
 
 from .conversations import conversation_end_if_expired
-from .errors import AlreadyInChat, EvaluatorNotReady, EvaluatorSuspended, JudgmentPending, MatchmakingClosed, NotInvited
+from .errors import (
+    AlreadyInChat,
+    EvaluatorNotReady,
+    EvaluatorSuspended,
+    JudgmentPending,
+    MatchmakingClosed,
+    NoPartnerAvailable,
+    NotInvited,
+)
 
 # Neutral names, the same pool for bots and humans, so the alias tells nothing about the partner.
 ALIASES = (
@@ -49,6 +58,11 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
     rng = rng or random.Random()
     _check_can_start(competition=competition, user=user, language=language)
     _check_free(user=user)
+    # Told that no bot is available, an evaluator would know a chat started anyway is with a person: start none.
+    # (A competition of control chats only, share 1, has no bot to give away.)
+    unavailable = competition.control_chat_share < 1 and match_unavailable_reason(competition=competition, user=user)
+    if unavailable:
+        raise NoPartnerAvailable(unavailable)
     MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).exclude(competition=competition).update(
         status=MatchRequest.Status.CANCELLED
     )
@@ -116,8 +130,7 @@ def match_attempt(*, match_request_id: int, rng: random.Random | None = None) ->
             if partner is not None:
                 _start_human_chat(first=partner, second=request, rng=rng)
                 return request
-            waited = timezone.now() - request.created_at
-            if waited < timedelta(seconds=competition.human_partner_wait_seconds):
+            if not _human_wait_over(request):
                 return request
             fell_back = True
         bot = selectors.bots_available_for(competition=competition, user=request.user).first()
@@ -176,11 +189,57 @@ def _start_bot_chat(*, request: MatchRequest, bot: Bot, fell_back: bool, rng: ra
     return conversation
 
 
+def _human_wait_over(request: MatchRequest) -> bool:
+    """Whether a request has waited long enough for a human partner that a bot may take it (or none is coming)."""
+    waited = timezone.now() - request.created_at
+    return waited >= timedelta(seconds=request.competition.human_partner_wait_seconds)
+
+
+BOTS_USED_UP = "bots_used_up"
+NO_PARTNER = "no_partner"
+
+
+def match_unavailable_reason(*, competition: Competition, user) -> str:
+    """Why no bot can be offered to this evaluator now ("" when one can).
+
+    BOTS_USED_UP: every live bot they may meet has reached ``max_chats_per_evaluator_per_bot`` with them.
+    NO_PARTNER: no bot is live for them (none registered, all failing or disabled) or the one left is the
+    bot of their previous chat.
+    """
+    if selectors.bots_available_for(competition=competition, user=user).exists():
+        return ""
+    live = Bot.objects.live().filter(competition=competition).exclude(team__memberships__user=user)
+    if not live.exists():
+        return NO_PARTNER
+    under_cap = (
+        live.annotate(
+            chats_with_user=Count(
+                "conversations",
+                filter=Q(conversations__evaluator_a=user) & ~Q(conversations__status=Conversation.Status.BOT_FAILED),
+            )
+        )
+        .filter(chats_with_user__lt=competition.max_chats_per_evaluator_per_bot)
+        .exists()
+    )
+    return NO_PARTNER if under_cap else BOTS_USED_UP
+
+
 def match_poll(*, competition: Competition, user) -> tuple[str, Conversation | None]:
-    """What the waiting page shows: "waiting", "matched" with the chat, or "idle". Each poll is a pairing attempt."""
+    """What the waiting page shows: "waiting", "matched" with the chat, "idle", or "unavailable".
+
+    Each poll is a pairing attempt. A request that can only be served by a bot, when no bot can be offered
+    (``match_unavailable_reason``), is cancelled and answered "unavailable": the wait has an end.
+    """
     waiting = selectors.waiting_request_for(user=user, competition=competition)
-    if waiting is not None and match_attempt(match_request_id=waiting.pk).status == MatchRequest.Status.WAITING:
-        return "waiting", None
+    if waiting is not None:
+        attempt = match_attempt(match_request_id=waiting.pk)
+        if attempt.status == MatchRequest.Status.WAITING:
+            needs_bot = not attempt.wants_human or _human_wait_over(attempt)
+            if needs_bot and match_unavailable_reason(competition=competition, user=user):
+                if match_request_cancel(match_request=attempt):
+                    return "unavailable", None
+                return match_poll(competition=competition, user=user)
+            return "waiting", None
     active = selectors.active_conversation_for(user=user)
     if active is not None and active.competition_id == competition.pk:
         return "matched", active

@@ -180,9 +180,38 @@
       setEnabled(false);
       setStatus(t.i18nReconnecting);
       retry += 1;
-      setTimeout(connect, Math.min(10000, 500 * Math.pow(2, retry)) * (0.5 + Math.random() / 2));
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(connect, Math.min(10000, 500 * Math.pow(2, retry)) * (0.5 + Math.random() / 2));
     };
   }
+
+  // A dropped network can leave the socket looking open for minutes: say so at once, and retry when it is back.
+  var reconnectTimer = null;
+  window.addEventListener("offline", function () {
+    if (ended) return;
+    setEnabled(false);
+    setStatus(t.i18nReconnecting);
+    if (socket) socket.close();
+  });
+  window.addEventListener("online", function () {
+    if (ended || (socket && socket.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(reconnectTimer);
+    retry = 0;
+    connect();
+  });
+
+  // Reporting posts in the background, so the chat and an unsent message stay as they are.
+  var reportForm = document.getElementById("report-form");
+  var reportStatus = document.getElementById("report-status");
+  reportForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    fetch(reportForm.action, {
+      method: "POST", body: new FormData(reportForm), credentials: "same-origin", headers: { Accept: "application/json" },
+    }).then(function (response) { return response.json(); }).then(function (data) {
+      reportStatus.textContent = data.detail;
+      if (data.ok) { reportForm.reset(); reportForm.closest("details").open = false; }
+    }).catch(function () { reportStatus.textContent = t.i18nError; });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -8,7 +8,7 @@
       .then(function (response) { return response.json(); })
       .then(function (data) {
         if (data.status === "matched" && data.chat_url) { window.location.assign(data.chat_url); return; }
-        if (data.status === "idle") { window.location.reload(); return; }
+        if (data.status === "idle" || data.status === "unavailable") { window.location.reload(); return; }
         setTimeout(poll, 2000);
       })
       .catch(function () { setTimeout(poll, 4000); });

@@ -26,6 +26,7 @@ def test_start_pairs_with_a_bot_without_naming_it(api):
         "status": "matched",
         "chat_id": str(chat.public_id),
         "ws_path": f"/ws/chat/{chat.public_id}/",
+        "reason": None,
     }
     assert bot.name not in response.content.decode()
     status = api.get(f"/api/v1/evaluate/{competition.slug}/match/status/").json()
@@ -33,7 +34,7 @@ def test_start_pairs_with_a_bot_without_naming_it(api):
 
 
 def test_start_refuses_with_a_typed_error_until_the_last_chat_is_judged(api):
-    chat = ConversationFactory(status=Conversation.Status.ENDED)
+    chat = ConversationFactory(status=Conversation.Status.ENDED, last_seq=4)
     EvaluatorFactory(competition=chat.competition, user=chat.evaluator_a)
     api.force_authenticate(chat.evaluator_a)
     response = api.post(f"/api/v1/evaluate/{chat.competition.slug}/match/", {"language": "en"}, format="json")
@@ -43,7 +44,7 @@ def test_start_refuses_with_a_typed_error_until_the_last_chat_is_judged(api):
 
 
 def test_judgment_is_saved_once_and_reveals_the_partner(api):
-    chat = ConversationFactory(status=Conversation.Status.ENDED)
+    chat = ConversationFactory(status=Conversation.Status.ENDED, last_seq=4)
     api.force_authenticate(chat.evaluator_a)
     body = {
         "verdict": "human",

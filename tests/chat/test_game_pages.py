@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from chat.models import Conversation, Game, GameRequest, GameVerdict
 from chat.services import games
-from exports.selectors import control_room_snapshot
+from controlroom.selectors import control_room_snapshot
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
 
 

@@ -54,7 +54,10 @@ def test_never_pairs_a_team_member_with_their_own_bot(bot_only):
     membership = TeamMembershipFactory()
     BotFactory(competition=bot_only, team=membership.team)
     user = ready_evaluator(bot_only, membership.user)
-    assert start(bot_only, user).status == MatchRequest.Status.WAITING
+    with pytest.raises(services.NoPartnerAvailable) as refused:
+        start(bot_only, user)
+    assert refused.value.code == services.NO_PARTNER
+    assert not MatchRequest.objects.filter(user=user).exists()
 
 
 @pytest.mark.django_db
@@ -70,7 +73,9 @@ def test_never_the_same_bot_twice_in_a_row_and_at_most_the_limit_per_bot(bot_onl
         services.conversation_end(conversation=chat, reason=Conversation.EndReason.TIME)
         JudgmentFactory(conversation=chat)
     assert set(seen) == {first_bot, second_bot}
-    assert start(bot_only, user).status == MatchRequest.Status.WAITING
+    with pytest.raises(services.NoPartnerAvailable) as refused:
+        start(bot_only, user)
+    assert refused.value.code == services.BOTS_USED_UP
 
 
 @pytest.mark.django_db
@@ -164,6 +169,7 @@ def test_cannot_start_while_in_a_chat_or_before_judging_the_last(bot_only):
     chat = start(bot_only, user).conversation
     with pytest.raises(services.AlreadyInChat):
         start(bot_only, user)
+    Conversation.objects.filter(pk=chat.pk).update(last_seq=bot_only.min_turns_to_count)
     services.conversation_end(conversation=chat, reason=Conversation.EndReason.TIME)
     with pytest.raises(services.JudgmentPending):
         start(bot_only, user)
@@ -176,7 +182,9 @@ def test_an_expired_chat_is_ended_when_the_evaluator_asks_for_another(bot_only):
     BotFactory(competition=bot_only)
     user = ready_evaluator(bot_only)
     chat = start(bot_only, user).conversation
-    Conversation.objects.filter(pk=chat.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
+    Conversation.objects.filter(pk=chat.pk).update(
+        deadline_at=timezone.now() - timedelta(seconds=1), last_seq=bot_only.min_turns_to_count
+    )
     with pytest.raises(services.JudgmentPending):
         start(bot_only, user)
     chat.refresh_from_db()

@@ -41,7 +41,7 @@ def test_admin_pages_render_for_every_model(admin_client, bot, competition):
     bot_page = admin_client.get(reverse("admin:competitions_bot_change", args=[bot.pk])).content.decode()
     assert "No reply in 10 s" in bot_page and "Timed out" in bot_page
     competition_list = admin_client.get(urls[0]).content.decode()
-    assert reverse("admin:exports_controlroom_room", args=[competition.pk]) in competition_list
+    assert reverse("admin:controlroom_controlroom_room", args=[competition.pk]) in competition_list
 
 
 def test_bot_list_filters_and_search(admin_client, bot):

@@ -61,11 +61,16 @@ def test_competition_page_lists_the_visitors_own_bots_only(client, participant, 
 
 
 def test_signup_logs_in_and_follows_a_local_next_but_not_an_external_one(client):
-    data = {"username": "newbie", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"}
+    data = {
+        "username": "newbie",
+        "email": "newbie@example.org",
+        "password1": "a-long-pass-phrase-42",
+        "password2": "a-long-pass-phrase-42",
+    }
     response = client.post(reverse("signup") + "?next=/teams/", data)
     assert response.status_code == 302 and response["Location"] == "/teams/"
     client.logout()
-    data["username"] = "newbie2"
+    data["username"], data["email"] = "newbie2", "newbie2@example.org"
     response = client.post(reverse("signup") + "?next=https://evil.example/", data)
     assert response["Location"] == reverse("home")
 

@@ -164,20 +164,44 @@ def browser(asgi_server):
         chromium.close()
 
 
+# Every Content-Security-Policy violation shows on the console as an error, whatever Chromium itself logs.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`);
+});
+"""
+
+
+def is_csp_violation(message) -> bool:
+    return message.type == "error" and (
+        message.text.startswith("CSP violation") or "Content Security Policy" in message.text
+    )
+
+
 @pytest.fixture
-def new_page(browser, asgi_server):
+def csp_violations() -> list[str]:
+    """The CSP console errors of every page the test opened; any left at the end fails the test."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, asgi_server, csp_violations):
     """Opens a page in a fresh browser context (its own cookies: one context per evaluator)."""
     contexts = []
 
     def open_page():
         context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1280, "height": 800})
         context.set_default_timeout(10_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: csp_violations.append(message.text) if is_csp_violation(message) else None)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert csp_violations == [], f"the pages broke their Content-Security-Policy: {csp_violations}"
 
 
 @pytest.fixture

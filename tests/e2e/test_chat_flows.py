@@ -38,6 +38,7 @@ def create_competition(**overrides) -> Competition:
 def sign_up(page: Page, username: str) -> None:
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.org")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.locator("form button[type=submit]").click()
@@ -144,7 +145,8 @@ def test_two_evaluators_chat_with_each_other_and_judge(new_page, orm):
 
 def test_evaluator_chats_with_the_sample_bot_and_judges(new_page, orm, eliza_bot_process):
     port, secret = eliza_bot_process
-    competition = orm(create_competition, control_chat_share=0.0, max_turns=30)
+    # Two messages make a chat long enough to judge here: the test leaves after the bot's first reply.
+    competition = orm(create_competition, control_chat_share=0.0, max_turns=30, min_turns_to_count=2)
     orm(
         BotFactory,
         team=orm(TeamFactory, name="Lab E", slug="lab-e"),

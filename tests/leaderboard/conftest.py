@@ -81,6 +81,8 @@ def scenario(competition, bot):
     competition.save(update_fields=["exclusion_rules", "min_judgments_to_rank"])
     bob = BotFactory(competition=competition, name="bob")
     eliza = BotFactory(competition=competition, name="eliza", is_baseline=True)
+    for passed in (bot, bob, eliza):  # the public leaderboard lists bots that have passed a health check
+        BotCall.objects.create(bot=passed, purpose=BotCall.Purpose.HEALTH, ok=True)
     users = [UserFactory(username=f"judge{i}") for i in range(4)]
     for user in users:
         EvaluatorFactory(competition=competition, user=user)

