@@ -187,6 +187,52 @@ class JudgmentAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_actions(self, request):
+        # Deleting (the default action) would change results without a trace: excluding is the way.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Exclude selected judgments from the results (asks for a reason)")
+    def exclude_judgments(self, request, queryset):
+        form = ExclusionForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            judgments = list(queryset)
+            for judgment in judgments:
+                exclusion = services.judgment_exclude(
+                    judgment=judgment, reason=form.cleaned_data["reason"], excluded_by=request.user
+                )
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=[judgment],
+                    action_flag=DELETION,
+                    change_message=f"Excluded from the results: {exclusion.reason}",
+                    single_object=True,
+                )
+            self.message_user(request, f"Excluded {len(judgments)} judgment(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/chat/judgment/exclude.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Exclude judgments from the results",
+                "judgments": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(JudgmentExclusion)
+class JudgmentExclusionAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
+    """The log of excluded judgments: who took which judgment out of the results, when and why."""
+
+    list_display = ["conversation", "evaluator", "competition", "excluded_by", "excluded_at", "reason"]
+    list_filter = ["competition"]
+    search_fields = ["reason", "evaluator__username", "conversation__public_id"]
+
 
 @admin.register(GameRequest)
 class GameRequestAdmin(admin.ModelAdmin):
@@ -234,49 +280,3 @@ class GameAdmin(admin.ModelAdmin):
         if hasattr(game, "verdict"):
             return "decided"
         return "live" if game.seconds_left() > 0 and not game.is_over else "ended"
-
-    def get_actions(self, request):
-        # Deleting (the default action) would change results without a trace: excluding is the way.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.action(description="Exclude selected judgments from the results (asks for a reason)")
-    def exclude_judgments(self, request, queryset):
-        form = ExclusionForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            judgments = list(queryset)
-            for judgment in judgments:
-                exclusion = services.judgment_exclude(
-                    judgment=judgment, reason=form.cleaned_data["reason"], excluded_by=request.user
-                )
-                LogEntry.objects.log_actions(
-                    user_id=request.user.pk,
-                    queryset=[judgment],
-                    action_flag=DELETION,
-                    change_message=f"Excluded from the results: {exclusion.reason}",
-                    single_object=True,
-                )
-            self.message_user(request, f"Excluded {len(judgments)} judgment(s).", messages.SUCCESS)
-            return None
-        return TemplateResponse(
-            request,
-            "admin/chat/judgment/exclude.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Exclude judgments from the results",
-                "judgments": queryset,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-                "opts": self.model._meta,
-            },
-        )
-
-
-@admin.register(JudgmentExclusion)
-class JudgmentExclusionAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
-    """The log of excluded judgments: who took which judgment out of the results, when and why."""
-
-    list_display = ["conversation", "evaluator", "competition", "excluded_by", "excluded_at", "reason"]
-    list_filter = ["competition"]
-    search_fields = ["reason", "evaluator__username", "conversation__public_id"]
