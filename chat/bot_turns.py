@@ -7,32 +7,22 @@ process or socket triggered it.
 
 import asyncio
 import logging
+import random
 import time
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
-from chat import services
+from chat import selectors, services
 from chat.db import chat_database
 from chat.events import conversation_group, events_send
-from chat.pacing import PacingSettings, bot_reply_delay_seconds
+from chat.presence import CADENCE_MIN_INTERVAL_S, PresenceProfile, TypingCadence
 
 logger = logging.getLogger(__name__)
 
-TYPING_EVERY_SECONDS = 2.0
 CLAIM_RETRY_SECONDS = 0.5
 _running: set[asyncio.Task] = set()
-
-
-def pacing_from_settings() -> PacingSettings:
-    return PacingSettings(
-        read_ms_per_char=settings.CHAT_BOT_READ_MS_PER_CHAR,
-        type_ms_per_char=settings.CHAT_BOT_TYPE_MS_PER_CHAR,
-        min_ms=settings.CHAT_BOT_DELAY_MIN_MS,
-        max_ms=settings.CHAT_BOT_DELAY_MAX_MS,
-        jitter=settings.CHAT_BOT_DELAY_JITTER,
-    )
 
 
 def bot_turn_schedule(conversation_id: int) -> asyncio.Task:
@@ -92,6 +82,21 @@ async def _release(conversation_id: int) -> None:
         logger.exception("releasing the bot turn failed in conversation %s", conversation_id)
 
 
+def _over_chat_limit(result, max_chars: int):
+    """A reply longer than the evaluator may write would prove a bot: a failure of its own kind, never delivered."""
+    from competitions.bot_client import BotResult, Failure
+
+    detail = f'The "reply" has {len(result.reply)} characters; this chat\'s limit (max_chars) is {max_chars}.'
+    return BotResult(
+        ok=False,
+        reply=None,
+        latency_ms=result.latency_ms,
+        status_code=result.status_code,
+        failure_kind=Failure.OVER_CHAT_LIMIT,
+        detail=detail,
+    )
+
+
 async def _call_with_retry(turn: services.BotTurn):
     from competitions.bot_client import BotTarget, build_turn_payload, call_bot
     from competitions.health import bot_call_record
@@ -103,10 +108,13 @@ async def _call_with_retry(turn: services.BotTurn):
         language=turn.language,
         competition=turn.competition_slug,
         messages=turn.history,
+        max_chars=turn.max_chars,
     )
     result = None
     for _attempt in range(2):
         result = await call_bot(target, payload)
+        if result.ok and len(result.reply) > turn.max_chars:
+            result = _over_chat_limit(result, turn.max_chars)
         await chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
         if result.ok and (result.reply or "").strip():
             return result
@@ -114,31 +122,97 @@ async def _call_with_retry(turn: services.BotTurn):
 
 
 async def _play_turn(turn: services.BotTurn) -> bool:
-    started = time.monotonic()
-    result = await _call_with_retry(turn)
+    """Call the bot while its presence plays as a human partner's would; post the reply, or leave like one."""
+    profile = await chat_database(selectors.presence_profile_for)(
+        competition_id=turn.competition_id, scale=settings.CHAT_PRESENCE_TIME_SCALE
+    )
+    player = PresencePlayer(
+        profile=profile,
+        started_at=turn.replying_to_at.timestamp() if turn.replying_to_at else time.time(),
+        opening=turn.opening,
+        max_s=settings.CHAT_BOT_DELAY_MAX_MS / 1000,
+        rng=random.Random(),
+    )
+    call = asyncio.get_running_loop().create_task(_call_with_retry(turn))
+    typing = _Typing(turn.conversation_id)
+    try:
+        result = await player.until_answered(call, typing.signal)
+    finally:
+        call.cancel()
     if result is None:
+        await player.until_gone()
         await chat_database(services.bot_turn_fail)(conversation_id=turn.conversation_id)
         return False
-    delay = bot_reply_delay_seconds(
-        prompt=turn.prompt,
-        reply=result.reply,
-        already_elapsed_s=time.monotonic() - started,
-        pacing=pacing_from_settings(),
-    )
-    await _type_for(turn.conversation_id, delay)
+    await player.until_sent(len(result.reply), typing.signal)
     posted = await chat_database(services.bot_reply_post)(turn=turn, text=result.reply, latency_ms=result.latency_ms)
     if posted is not None:
         await events_send(turn.conversation_id, posted.events)
     return posted is not None and not posted.ended_reason
 
 
-async def _type_for(conversation_id: int, seconds: float) -> None:
-    """Show the typing indicator while the human-like delay runs."""
-    layer = get_channel_layer()
-    deadline = time.monotonic() + seconds
-    while True:
-        await layer.group_send(conversation_group(conversation_id), {"type": "chat.typing", "side": "b"})
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(min(TYPING_EVERY_SECONDS, remaining))
+class _Typing:
+    """The bot's `typing` frames, through the same cadence rule as a human's (chat.consumers)."""
+
+    def __init__(self, conversation_id: int) -> None:
+        self.group = conversation_group(conversation_id)
+        self.cadence = TypingCadence(CADENCE_MIN_INTERVAL_S * settings.CHAT_PRESENCE_TIME_SCALE)
+
+    async def signal(self) -> None:
+        if self.cadence.admit():
+            await get_channel_layer().group_send(self.group, {"type": "chat.typing", "side": "b"})
+
+
+class PresencePlayer:
+    """Plays one turn of a bot on the wall clock, from the moment it "read" what it answers.
+
+    First ``typing`` after a recorded reading delay; while the bot's answer is unknown, ``typing`` at recorded
+    intervals; once the reply's length is known, the rest of a recorded human turn of about that length (its
+    intervals, then the gap to the message). Everything is compressed to fit ``max_s`` from the start.
+    """
+
+    def __init__(self, *, profile: PresenceProfile, started_at: float, opening: bool, max_s: float, rng) -> None:
+        self.profile, self.started_at, self.max_s, self.rng = profile, started_at, max_s, rng
+        self.read_s = min(profile.read_s(opening=opening, rng=rng), max_s)
+        self.frames = 0
+
+    async def _sleep_until(self, offset_s: float) -> None:
+        await asyncio.sleep(max(0.0, self.started_at + offset_s - time.time()))
+
+    async def until_answered(self, call: asyncio.Task, signal):
+        await asyncio.wait({call}, timeout=max(0.0, self.started_at + self.read_s - time.time()))
+        if call.done():
+            return call.result()
+        await self._sleep_until(self.read_s)
+        next_at = self.read_s
+        while True:
+            await signal()
+            self.frames += 1
+            interval = self.profile.filler_interval_s(self.rng)
+            if interval <= 0:  # a time scale of 0 (tests): no rhythm to keep
+                return await call
+            next_at += interval
+            await asyncio.wait({call}, timeout=max(0.0, self.started_at + next_at - time.time()))
+            if call.done():
+                return call.result()
+
+    async def until_sent(self, chars: int, signal) -> None:
+        plan = self.profile.turn_for(chars=chars, rng=self.rng)
+        offsets = [self.read_s]
+        for interval in plan.intervals_s:
+            offsets.append(offsets[-1] + interval)
+        send_at = offsets[-1] + plan.gap_s
+        if send_at > self.max_s:
+            shrink = self.max_s / send_at
+            offsets, send_at = [o * shrink for o in offsets], self.max_s
+        elapsed = time.time() - self.started_at
+        # Frames already played while the reply was awaited stand for the plan's first ones.
+        for offset in offsets[self.frames :]:
+            if offset < elapsed and self.frames:
+                continue
+            await self._sleep_until(offset)
+            await signal()
+        await self._sleep_until(send_at)
+
+    async def until_gone(self) -> None:
+        """A failed bot leaves when a person who gives up would: a recorded time after the message it ignored."""
+        await self._sleep_until(min(self.profile.leave_s(self.rng), self.max_s))

@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import logging
 import random
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -17,6 +19,10 @@ from chat.db import chat_database, chat_database_backlog
 from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
+from chat.presence import CADENCE_MIN_INTERVAL_S, TurnRecorder, TypingCadence
+from chat.services.presence import presence_leave_record, presence_turn_record
+
+logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -56,6 +62,8 @@ def _authorised_conversation(conversation_id: int, user) -> Conversation | None:
 
 _message_post = chat_database(services.message_post)
 _messages_after = chat_database(selectors.messages_after)
+_turn_record = chat_database(presence_turn_record)
+_leave_record = chat_database(presence_leave_record)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -78,6 +86,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.timer: asyncio.Task | None = None
         self.group = None
         self.frames = TokenBucket(capacity=FRAME_BURST, refill_per_second=FRAMES_PER_SECOND)
+        # The same cadence rule as the bot's typing (chat.bot_turns), so typing frames' rhythm tells nothing.
+        self.typing_cadence = TypingCadence(CADENCE_MIN_INTERVAL_S * settings.CHAT_PRESENCE_TIME_SCALE)
+        self.recorder = TurnRecorder()
         try:
             public_id = self.scope["url_route"]["kwargs"]["public_id"]
             conversation, exists = await _load_for_user(public_id, self.user)
@@ -92,6 +103,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.public_id = conversation.public_id
         self.side = conversation.side_of(self.user)
         self.is_bot_chat = conversation.is_bot_chat
+        self.competition_id = conversation.competition_id
+        if conversation.is_active and conversation.last_seq == 0:
+            self.recorder.chat_started(conversation.started_at.timestamp())
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -138,7 +152,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if kind == "message":
             await self._on_message(content)
         elif kind == "typing":
-            await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
+            self.recorder.typed(time.time())
+            if self.typing_cadence.admit():
+                await self.channel_layer.group_send(self.group, {"type": "chat.typing", "side": self.side})
         elif kind == "resume":
             last_seq = _int_or_none(content.get("last_seq"))
             if last_seq is None:
@@ -149,7 +165,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "leave":
             conversation = await _authorised_conversation(self.conversation_id, self.user)
             if conversation is not None:
-                await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
+                left = await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
+                leave_s = self.recorder.left(time.time())
+                if left and not self.is_bot_chat and leave_s is not None:
+                    await self._record(_leave_record, seconds=leave_s)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -188,6 +207,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._broadcast(posted.events)
         if self.is_bot_chat and posted.created and not posted.ended_reason:
             bot_turn_schedule(self.conversation_id)
+        if not self.is_bot_chat and posted.created:
+            await self._record_turn(chars=len(posted.message.text))
+
+    async def _record_turn(self, *, chars: int) -> None:
+        """A control chat's human partner finished a message: keep its timings (never its text) for the bots."""
+        finished = self.recorder.sent(at_s=time.time(), chars=chars)
+        if finished is not None:
+            timing, opening = finished
+            await self._record(_turn_record, timing=timing, opening=opening)
+
+    async def _record(self, record, **fields) -> None:
+        """A lost sample only makes the bots' material a little older: never an error for the evaluator."""
+        try:
+            await record(competition_id=self.competition_id, **fields)
+        except Exception:
+            logger.warning("recording a presence sample failed in conversation %s", self.conversation_id, exc_info=True)
 
     async def _end_at_deadline(self, deadline) -> None:
         """End the chat when time is up, even if nobody sends anything (every connected socket races; one wins)."""
@@ -220,6 +255,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             frame.update({"from": "partner", "text": delivered_text})
         await self.send_json(frame)
         self.sent_seq = seq
+        if side != self.side:
+            self.recorder.partner_spoke(time.time())
 
     async def chat_message(self, event: dict) -> None:
         if event["seq"] <= self.sent_seq:
@@ -245,7 +282,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _hello(self, conversation: Conversation) -> dict:
         return {
             "type": "hello",
-            "you": self.side,
             "partner": conversation.partner_alias_for(self.side),
             "status": "active" if conversation.is_active else "ended",
             "seconds_left": conversation.seconds_left() if conversation.is_active else 0,

@@ -3,7 +3,8 @@
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message
+from chat.models import Conversation, Evaluator, Judgment, MatchRequest, Message, PartnerKind, PresenceSample
+from chat.presence import PresenceProfile, TurnTiming
 from competitions.models import Bot, Competition
 
 
@@ -23,8 +24,14 @@ def active_conversation_for(*, user) -> Conversation | None:
 
 
 def unjudged_conversation_for(*, user, competition: Competition | None = None) -> Conversation | None:
-    """The user's last ended chat that still needs their judgment (bot-failed chats need none)."""
-    ended = Conversation.objects.for_user(user).filter(status=Conversation.Status.ENDED)
+    """The user's last ended chat that still needs their judgment.
+
+    Bot-failed chats too: a failed bot must look like a human who left, and a human who left is judged
+    (the judgment is kept but never scored).
+    """
+    ended = Conversation.objects.for_user(user).filter(
+        status__in=(Conversation.Status.ENDED, Conversation.Status.BOT_FAILED)
+    )
     if competition is not None:
         ended = ended.filter(competition=competition)
     return ended.exclude(judgments__evaluator=user).order_by("-ended_at").first()
@@ -86,3 +93,44 @@ def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
 
 def flagged_messages() -> QuerySet[Message]:
     return Message.objects.filter(Q(flagged=True)).select_related("conversation")
+
+
+PRESENCE_SAMPLES = 500
+
+
+def presence_profile_for(*, competition_id: int, scale: float) -> PresenceProfile:
+    """The latest recorded human timings of a competition's control chats (chat.presence plays bots from them)."""
+    samples = PresenceSample.objects.filter(competition_id=competition_id)
+    turns = {PresenceSample.Kind.REPLY: [], PresenceSample.Kind.OPENING: []}
+    for kind, pool in turns.items():
+        for sample in samples.filter(kind=kind).order_by("-created_at")[:PRESENCE_SAMPLES]:
+            pool.append(
+                TurnTiming(
+                    chars=sample.chars,
+                    read_s=sample.read_s,
+                    intervals_s=tuple(sample.intervals_s or ()),
+                    gap_s=sample.gap_s or 0.0,
+                )
+            )
+    leaves = samples.filter(kind=PresenceSample.Kind.LEAVE).order_by("-created_at")[:PRESENCE_SAMPLES]
+    return PresenceProfile(
+        replies=tuple(turns[PresenceSample.Kind.REPLY]),
+        openings=tuple(turns[PresenceSample.Kind.OPENING]),
+        leaves_s=tuple(leaves.values_list("read_s", flat=True)),
+        scale=scale,
+    )
+
+
+def recent_human_match_waits(*, competition: Competition, limit: int = PRESENCE_SAMPLES) -> list[float]:
+    """Seconds from request to match of the latest requests paired with a human (both sides of each pair)."""
+    rows = (
+        MatchRequest.objects.filter(
+            competition=competition,
+            status=MatchRequest.Status.MATCHED,
+            conversation__partner_kind=PartnerKind.HUMAN,
+            matched_at__isnull=False,
+        )
+        .order_by("-matched_at")
+        .values_list("created_at", "matched_at")[:limit]
+    )
+    return [max(0.0, (matched - created).total_seconds()) for created, matched in rows]

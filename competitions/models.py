@@ -103,7 +103,9 @@ class Competition(models.Model):
     )
     evaluator_pool = models.CharField(max_length=10, choices=EvaluatorPool.choices, default=EvaluatorPool.OPEN)
     leaderboard_public_during_evaluation = models.BooleanField(default=False)
-    reveal_partner_after_judgment = models.BooleanField(default=True)
+    # Off by default: telling evaluators the truth after each chat trains them on tells other than the
+    # conversation and makes later verdicts depend on earlier ones (docs/blinding.md).
+    reveal_partner_after_judgment = models.BooleanField(default=False)
     participant_downloads = models.CharField(
         max_length=20, choices=ParticipantDownloads.choices, default=ParticipantDownloads.NONE
     )
@@ -307,6 +309,7 @@ class BotCall(models.Model):
         BAD_SHAPE = "bad_shape", _('JSON without a string "reply"')
         EMPTY = "empty", _("Empty reply")
         TOO_LONG = "too_long", _("Reply too long")
+        OVER_CHAT_LIMIT = "over_chat_limit", _("Reply longer than the chat's character limit")
         TOO_LARGE = "too_large", _("Response body too large")
         BAD_ENCODING = "bad_encoding", _("Not valid UTF-8")
         BLOCKED = "blocked", _("Endpoint address not allowed")

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -275,6 +275,12 @@ class BotTurn:
     history: list[dict]
     prompt: str
     answers_seq: int
+    competition_id: int = 0
+    max_chars: int = 0
+    # The moment the bot "read" what it answers (the evaluator's last message, or the start of the chat) and
+    # whether it opens the chat: its typing is played from there (chat.presence).
+    replying_to_at: datetime | None = None
+    opening: bool = False
 
 
 def bot_turn_stale_after() -> timedelta:
@@ -317,22 +323,28 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             language=conversation.language,
             competition_slug=conversation.competition.slug,
             history=[
+                # What the evaluator saw, both ways: a reply the moderation masked is the masked one.
                 {
                     "role": "user" if m.side == "a" else "bot",
-                    "text": m.delivered_text if m.side == "a" else m.text,
+                    "text": m.delivered_text,
                     "timestamp": m.created_at.isoformat(),
                 }
                 for m in messages
             ],
             prompt=" ".join(m.delivered_text for m in unanswered),
             answers_seq=conversation.last_seq,
+            competition_id=conversation.competition_id,
+            max_chars=conversation.competition.max_message_chars,
+            replying_to_at=unanswered[-1].created_at if unanswered else conversation.started_at,
+            opening=opening,
         )
 
 
 def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMessage | None:
     """Save the bot's reply (moderated like any message) and release the turn claim; the caller sends ``events``."""
     conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
-    text = text.strip()[: max(conversation.competition.max_message_chars, settings.BOT_MAX_REPLY_CHARS)]
+    # A longer reply is refused before this (a bot failure of its own kind); the cut only guards the invariant.
+    text = text.strip()[: conversation.competition.max_message_chars]
     verdict = _moderate(text, conversation.language)
     with transaction.atomic():
         locked = (
