@@ -38,6 +38,12 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
     if job.format == ExportJob.Format.JSONL:
         tables.insert(0, "conversations")
     field_sections = "\n".join(f"### {name}\n\n{_fields(specs[name])}" for name in tables)
+    reveal = (
+        "Evaluators were told after each verdict whether their partner was a bot or a human (reveal after "
+        "judgment: on), so later verdicts may depend on earlier ones."
+        if competition.reveal_partner_after_judgment
+        else "Evaluators were not told whether their partner was a bot or a human (reveal after judgment: off)."
+    )
     return f"""# {competition.title}: HuLiC dataset
 
 ## Summary
@@ -59,6 +65,10 @@ limit of {competition.chat_time_limit_seconds} seconds and at most {competition.
 evaluator records a verdict (human or bot), a confidence from 1 to 5, ratings from 1 to 5 on the competition's
 criteria and a short reason. Evaluators consented to the competition's terms before their first chat. Only finished
 chats are included.
+
+Blinding: bots' typing indicators, reply times, match waits and endings were played from timings recorded from
+the human partners of control chats, so that only the conversation told the partner's kind (HuLiC's
+docs/blinding.md). {reveal}
 
 ## Anonymization
 

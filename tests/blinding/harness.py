@@ -139,7 +139,10 @@ class Socket:
                     return index, self.frames[index][1]
             start = len(self.frames)
             self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), timeout=max(0.01, deadline - time.monotonic()))
+            try:
+                await asyncio.wait_for(self.arrived.wait(), timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError as error:
+                raise TimeoutError(f"no such frame; the last ones: {[f for _, f in self.frames[-3:]]}") from error
 
     async def send(self, frame: dict) -> None:
         await self.communicator.send_json_to(frame)
