@@ -204,9 +204,14 @@ def main() -> None:
         print(f"held-out AUC of the attacker (logistic regression, 20 splits 70/30): {score:.3f}")
         print(f"goal <= {GOAL_AUC}: {'met' if score <= GOAL_AUC else 'NOT met'}; baseline before issue 11: "
               f"{BASELINE_AUC:.2f} (ratio {score / BASELINE_AUC:.2f})")  # fmt: skip
-        print("top features (mean |standardised weight|):")
+        from chat.presence import SAVE_LATENCY
+
+        print(f"save latency (EMA): human {SAVE_LATENCY.human_s * 1000:.1f} ms, bot {SAVE_LATENCY.bot_s * 1000:.1f} ms")
+        print("top features (mean |standardised weight|; mean for human / bot chats):")
         for name, weight in top:
-            print(f"  {name:24s} {weight:.3f}")
+            human = [row[name] for row, label in zip(rows, labels, strict=True) if label == 0]
+            bot = [row[name] for row, label in zip(rows, labels, strict=True) if label == 1]
+            print(f"  {name:24s} {weight:.3f}   {sum(human) / len(human):8.3f} / {sum(bot) / len(bot):8.3f}")
     finally:
         if directory:
             shutil.rmtree(directory, ignore_errors=True)

@@ -17,17 +17,18 @@ from django.db import DatabaseError
 from chat import selectors, services
 from chat.db import chat_database
 from chat.events import conversation_group, events_send
-from chat.presence import CADENCE_MIN_INTERVAL_S, PresenceProfile, TypingCadence
+from chat.presence import CADENCE_MIN_INTERVAL_S, SAVE_LATENCY, PresenceProfile, TypingCadence
 
 logger = logging.getLogger(__name__)
 
 CLAIM_RETRY_SECONDS = 0.5
+READ_FROM_TRIGGER_S = 2.0
 _running: set[asyncio.Task] = set()
 
 
 def bot_turn_schedule(conversation_id: int) -> asyncio.Task:
     """Start the bot's turns for a chat in the background; a no-op if no turn is due or one is in flight."""
-    task = asyncio.get_running_loop().create_task(bot_turns_run(conversation_id))
+    task = asyncio.get_running_loop().create_task(bot_turns_run(conversation_id, triggered_at=time.time()))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return task
@@ -52,7 +53,7 @@ async def _claim(conversation_id: int) -> services.BotTurn | None:
         return await claim(conversation_id=conversation_id)
 
 
-async def bot_turns_run(conversation_id: int) -> None:
+async def bot_turns_run(conversation_id: int, *, triggered_at: float | None = None) -> None:
     """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
     while True:
         try:
@@ -65,7 +66,7 @@ async def bot_turns_run(conversation_id: int) -> None:
         if turn is None:
             return
         try:
-            done = await _play_turn(turn)
+            done = await _play_turn(turn, triggered_at=triggered_at)
         except Exception:
             logger.exception("bot turn crashed in conversation %s", conversation_id)
             await _release(conversation_id)
@@ -121,30 +122,44 @@ async def _call_with_retry(turn: services.BotTurn):
     return None
 
 
-async def _play_turn(turn: services.BotTurn) -> bool:
-    """Call the bot while its presence plays as a human partner's would; post the reply, or leave like one."""
+def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
+    """When the bot "saw" what it answers, as a partner's browser would.
+
+    A reply: once the evaluator's message was broadcast, which is when the evaluator's socket scheduled the turn;
+    a turn triggered later (a reconnect, the next loop of bot_turns_run) counts from the message itself. An
+    opening: from the evaluator's socket opening (which triggers it), as a person's opening counts from their page
+    opening (chat.consumers).
+    """
+    message_at = turn.replying_to_at.timestamp() if turn.replying_to_at else time.time()
+    if triggered_at is None:
+        return message_at
+    if turn.opening or 0 <= triggered_at - message_at < READ_FROM_TRIGGER_S:
+        return triggered_at
+    return message_at
+
+
+async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = None) -> bool:
+    """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person."""
     profile = await chat_database(selectors.presence_profile_for)(
         competition_id=turn.competition_id, scale=settings.CHAT_PRESENCE_TIME_SCALE
     )
     player = PresencePlayer(
         profile=profile,
-        started_at=turn.replying_to_at.timestamp() if turn.replying_to_at else time.time(),
+        started_at=_read_from(turn, triggered_at),
         opening=turn.opening,
         max_s=settings.CHAT_BOT_DELAY_MAX_MS / 1000,
         rng=random.Random(),
     )
-    call = asyncio.get_running_loop().create_task(_call_with_retry(turn))
     typing = _Typing(turn.conversation_id)
-    try:
-        result = await player.until_answered(call, typing.signal)
-    finally:
-        call.cancel()
+    result = await _call_with_retry(turn)
     if result is None:
         await player.until_gone()
         await chat_database(services.bot_turn_fail)(conversation_id=turn.conversation_id)
         return False
     await player.until_sent(len(result.reply), typing.signal)
+    saving = time.monotonic()
     posted = await chat_database(services.bot_reply_post)(turn=turn, text=result.reply, latency_ms=result.latency_ms)
+    SAVE_LATENCY.note(bot=True, seconds=time.monotonic() - saving)
     if posted is not None:
         await events_send(turn.conversation_id, posted.events)
     return posted is not None and not posted.ended_reason
@@ -165,53 +180,33 @@ class _Typing:
 class PresencePlayer:
     """Plays one turn of a bot on the wall clock, from the moment it "read" what it answers.
 
-    First ``typing`` after a recorded reading delay; while the bot's answer is unknown, ``typing`` at recorded
-    intervals; once the reply's length is known, the rest of a recorded human turn of about that length (its
-    intervals, then the gap to the message). Everything is compressed to fit ``max_s`` from the start.
+    Nothing shows while the bot's answer is unknown (a person who goes quiet and leaves never types, so neither
+    does a bot that is about to fail). Once the reply's length is known, a recorded human turn of about that
+    length is played: its reading delay to the first ``typing`` (longer if the bot took longer: a slow reader),
+    its intervals between ``typing`` frames, and its gap to the message. All of it within ``max_s``.
     """
 
     def __init__(self, *, profile: PresenceProfile, started_at: float, opening: bool, max_s: float, rng) -> None:
         self.profile, self.started_at, self.max_s, self.rng = profile, started_at, max_s, rng
-        self.read_s = min(profile.read_s(opening=opening, rng=rng), max_s)
-        self.frames = 0
+        self.read_s = profile.read_s(opening=opening, rng=rng)
 
     async def _sleep_until(self, offset_s: float) -> None:
         await asyncio.sleep(max(0.0, self.started_at + offset_s - time.time()))
 
-    async def until_answered(self, call: asyncio.Task, signal):
-        await asyncio.wait({call}, timeout=max(0.0, self.started_at + self.read_s - time.time()))
-        if call.done():
-            return call.result()
-        await self._sleep_until(self.read_s)
-        next_at = self.read_s
-        while True:
-            await signal()
-            self.frames += 1
-            interval = self.profile.filler_interval_s(self.rng)
-            if interval <= 0:  # a time scale of 0 (tests): no rhythm to keep
-                return await call
-            next_at += interval
-            await asyncio.wait({call}, timeout=max(0.0, self.started_at + next_at - time.time()))
-            if call.done():
-                return call.result()
-
     async def until_sent(self, chars: int, signal) -> None:
         plan = self.profile.turn_for(chars=chars, rng=self.rng)
-        offsets = [self.read_s]
+        read = max(self.read_s, time.time() - self.started_at)
+        offsets = [read]
         for interval in plan.intervals_s:
             offsets.append(offsets[-1] + interval)
         send_at = offsets[-1] + plan.gap_s
         if send_at > self.max_s:
             shrink = self.max_s / send_at
             offsets, send_at = [o * shrink for o in offsets], self.max_s
-        elapsed = time.time() - self.started_at
-        # Frames already played while the reply was awaited stand for the plan's first ones.
-        for offset in offsets[self.frames :]:
-            if offset < elapsed and self.frames:
-                continue
+        for offset in offsets:
             await self._sleep_until(offset)
             await signal()
-        await self._sleep_until(send_at)
+        await self._sleep_until(max(offsets[-1], send_at - SAVE_LATENCY.bot_head_start_s))
 
     async def until_gone(self) -> None:
         """A failed bot leaves when a person who gives up would: a recorded time after the message it ignored."""

@@ -19,7 +19,7 @@ from chat.db import chat_database, chat_database_backlog
 from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
-from chat.presence import CADENCE_MIN_INTERVAL_S, TurnRecorder, TypingCadence
+from chat.presence import CADENCE_MIN_INTERVAL_S, SAVE_LATENCY, TurnRecorder, TypingCadence
 from chat.services.presence import presence_leave_record, presence_turn_record
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.is_bot_chat = conversation.is_bot_chat
         self.competition_id = conversation.competition_id
         if conversation.is_active and conversation.last_seq == 0:
-            self.recorder.chat_started(conversation.started_at.timestamp())
+            # From this page's opening: a person cannot type before it, and a bot's opening counts from the
+            # evaluator's (chat.bot_turns._read_from).
+            self.recorder.chat_started(time.time())
         self.group = conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -175,6 +177,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("bad_frame", "Unknown frame type.")
 
     async def _on_message(self, content: dict) -> None:
+        received_at = time.time()
         client_msg_id, text = content.get("client_msg_id"), content.get("text")
         if not isinstance(client_msg_id, str) or not client_msg_id or len(client_msg_id) > 64:
             await self._error("bad_frame", "client_msg_id is a string of 1 to 64 characters.")
@@ -187,6 +190,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             retry_ms = round(settings.CHAT_BUSY_RETRY_MS * (0.5 + random.random()))
             await self._error("busy", "The server is busy.", client_msg_id=client_msg_id, retry_after_ms=retry_ms)
             return
+        saving = time.monotonic()
         try:
             posted = await _message_post(
                 conversation=self.conversation,
@@ -202,17 +206,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error(rejected.code, str(rejected), client_msg_id=client_msg_id)
             await self._broadcast(rejected.events)
             return
+        SAVE_LATENCY.note(bot=False, seconds=time.monotonic() - saving)
         # Saved (committed) before anyone is told: the ack first, then the partner and this side's other sockets.
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
         await self._broadcast(posted.events)
         if self.is_bot_chat and posted.created and not posted.ended_reason:
             bot_turn_schedule(self.conversation_id)
         if not self.is_bot_chat and posted.created:
-            await self._record_turn(chars=len(posted.message.text))
+            await self._record_turn(chars=len(posted.message.text), sent_at=received_at)
 
-    async def _record_turn(self, *, chars: int) -> None:
+    async def _record_turn(self, *, chars: int, sent_at: float) -> None:
         """A control chat's human partner finished a message: keep its timings (never its text) for the bots."""
-        finished = self.recorder.sent(at_s=time.time(), chars=chars)
+        # When the browser sent it, as its typing frames are timed: saving and relaying it cost a bot the same.
+        finished = self.recorder.sent(at_s=sent_at, chars=chars)
         if finished is not None:
             timing, opening = finished
             await self._record(_turn_record, timing=timing, opening=opening)

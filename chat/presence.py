@@ -106,13 +106,6 @@ class PresenceProfile:
         median = DEFAULT_OPENING_MEDIAN_S if opening else DEFAULT_READ_MEDIAN_S
         return _lognormal(rng, median, 0.45) * self.scale
 
-    def filler_interval_s(self, rng: random.Random) -> float:
-        """An interval between `typing` frames while the reply's length is not known yet."""
-        intervals = [i for turn in self.replies for i in turn.intervals_s] if self.recorded else []
-        if intervals:
-            return rng.choice(intervals)
-        return (BROWSER_TYPING_THROTTLE_S + rng.expovariate(DEFAULT_CHARS_PER_S_MEDIAN)) * self.scale
-
     def turn_for(self, *, chars: int, rng: random.Random) -> TurnTiming:
         """A recorded turn of about ``chars`` characters (a random one among the nearest), or a simulated one."""
         if not self.recorded:
@@ -186,3 +179,29 @@ class TurnRecorder:
         return TurnTiming(chars=chars, read_s=frames[0] - reference, intervals_s=intervals, gap_s=at_s - frames[-1]), (
             opening
         )
+
+
+@dataclass
+class SaveLatency:
+    """How long saving a message takes, a human's (one statement) and a bot's reply (a few), in this process.
+
+    A message reaches the partner only once saved; a bot's reply costs more to save than a human's message, so
+    it is released that much earlier and arrives when a human's would (exponential moving averages).
+    """
+
+    human_s: float = 0.0
+    bot_s: float = 0.0
+    weight: float = 0.1
+
+    def note(self, *, bot: bool, seconds: float) -> None:
+        if bot:
+            self.bot_s += self.weight * (seconds - self.bot_s)
+        else:
+            self.human_s += self.weight * (seconds - self.human_s)
+
+    @property
+    def bot_head_start_s(self) -> float:
+        return max(0.0, self.bot_s - self.human_s)
+
+
+SAVE_LATENCY = SaveLatency()

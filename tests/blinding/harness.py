@@ -294,15 +294,19 @@ async def play_chat(
     max_chars = competition.max_message_chars
     partner_task = None
     partner_socket = None
+    # Both pages open at about the same time (a bot's opening counts from the evaluator's page opening).
     if partner_user is not None:
-        partner_socket = await Socket.open(partner_user, conversation)
+        socket, partner_socket = await asyncio.gather(
+            Socket.open(evaluator_user, conversation), Socket.open(partner_user, conversation)
+        )
         partner = Person(partner_socket, random.Random(seed + 1), scale, max_chars)
         partner_hello = (await partner_socket.next_frame(lambda f: f["type"] == "hello", start=0))[1]
         leaves_after = exchanges - 1 if partner_leaves else None
         partner_task = asyncio.get_running_loop().create_task(
             _human_partner_script(partner, partner_hello, leaves_after=leaves_after)
         )
-    socket = await Socket.open(evaluator_user, conversation)
+    else:
+        socket = await Socket.open(evaluator_user, conversation)
     evaluator = Person(socket, random.Random(seed + 2), scale, max_chars)
     hello = (await socket.next_frame(lambda f: f["type"] == "hello", start=0))[1]
     try:
