@@ -172,8 +172,10 @@ class _Typing:
         self.group = conversation_group(conversation_id)
         self.cadence = TypingCadence(CADENCE_MIN_INTERVAL_S * settings.CHAT_PRESENCE_TIME_SCALE)
 
-    async def signal(self) -> None:
-        if self.cadence.admit():
+    async def signal(self, *, planned_at: float) -> None:
+        """``planned_at`` (monotonic) is when the played human browser sent it: the rule judges the source's
+        rhythm, as it judges a human's frames by their arrival, not this task's own lateness under load."""
+        if self.cadence.admit(planned_at):
             await get_channel_layer().group_send(self.group, {"type": "chat.typing", "side": "b"})
 
 
@@ -205,7 +207,7 @@ class PresencePlayer:
             offsets, send_at = [o * shrink for o in offsets], self.max_s
         for offset in offsets:
             await self._sleep_until(offset)
-            await signal()
+            await signal(planned_at=time.monotonic() - (time.time() - (self.started_at + offset)))
         await self._sleep_until(max(offsets[-1], send_at - SAVE_LATENCY.bot_head_start_s))
 
     async def until_gone(self) -> None:

@@ -99,24 +99,28 @@ PRESENCE_SAMPLES = 500
 
 
 def presence_profile_for(*, competition_id: int, scale: float) -> PresenceProfile:
-    """The latest recorded human timings of a competition's control chats (chat.presence plays bots from them)."""
-    samples = PresenceSample.objects.filter(competition_id=competition_id)
-    turns = {PresenceSample.Kind.REPLY: [], PresenceSample.Kind.OPENING: []}
-    for kind, pool in turns.items():
-        for sample in samples.filter(kind=kind).order_by("-created_at")[:PRESENCE_SAMPLES]:
-            pool.append(
-                TurnTiming(
-                    chars=sample.chars,
-                    read_s=sample.read_s,
-                    intervals_s=tuple(sample.intervals_s or ()),
-                    gap_s=sample.gap_s or 0.0,
-                )
+    """The latest recorded human timings of a competition's control chats (chat.presence plays bots from them).
+
+    One query (it runs before every bot turn): the latest samples of every kind together.
+    """
+    rows = (
+        PresenceSample.objects.filter(competition_id=competition_id)
+        .order_by("-created_at")
+        .values_list("kind", "chars", "read_s", "intervals_s", "gap_s")[: 3 * PRESENCE_SAMPLES]
+    )
+    turns: dict[str, list[TurnTiming]] = {PresenceSample.Kind.REPLY: [], PresenceSample.Kind.OPENING: []}
+    leaves: list[float] = []
+    for kind, chars, read_s, intervals_s, gap_s in rows:
+        if kind == PresenceSample.Kind.LEAVE:
+            leaves.append(read_s)
+        elif kind in turns:
+            turns[kind].append(
+                TurnTiming(chars=chars, read_s=read_s, intervals_s=tuple(intervals_s or ()), gap_s=gap_s or 0.0)
             )
-    leaves = samples.filter(kind=PresenceSample.Kind.LEAVE).order_by("-created_at")[:PRESENCE_SAMPLES]
     return PresenceProfile(
         replies=tuple(turns[PresenceSample.Kind.REPLY]),
         openings=tuple(turns[PresenceSample.Kind.OPENING]),
-        leaves_s=tuple(leaves.values_list("read_s", flat=True)),
+        leaves_s=tuple(leaves),
         scale=scale,
     )
 
