@@ -140,9 +140,16 @@ def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
 
 async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = None) -> bool:
     """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person."""
-    profile = await chat_database(selectors.presence_profile_for)(
-        competition_id=turn.competition_id, scale=settings.CHAT_PRESENCE_TIME_SCALE
+    # Read while the bot thinks: everything before the first `typing` delays it, and a person's does not wait.
+    loading = asyncio.get_running_loop().create_task(
+        chat_database(selectors.presence_profile_for)(
+            competition_id=turn.competition_id, scale=settings.CHAT_PRESENCE_TIME_SCALE
+        )
     )
+    try:
+        result = await _call_with_retry(turn)
+    finally:
+        profile = await loading
     player = PresencePlayer(
         profile=profile,
         started_at=_read_from(turn, triggered_at),
@@ -151,7 +158,6 @@ async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = Non
         rng=random.Random(),
     )
     typing = _Typing(turn.conversation_id)
-    result = await _call_with_retry(turn)
     if result is None:
         await player.until_gone()
         await chat_database(services.bot_turn_fail)(conversation_id=turn.conversation_id)
