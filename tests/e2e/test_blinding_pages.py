@@ -83,7 +83,7 @@ def test_a_bot_chat_and_a_human_chat_show_the_same_page_states(new_page, orm, el
     def compare(step: str) -> None:
         states = [page_state(view["page"], slug=view["slug"], title=view["title"]) for view in (human_view, bot_view)]
         steps.append(step)
-        assert len(states[0]["ids"]) >= 5, step  # a real page, not an empty one
+        assert len(states[0]["ids"]) >= 3, step  # a real page, not an empty one
         assert states[0] == states[1], step
 
     def both(action) -> None:
