@@ -98,6 +98,20 @@ def _over_chat_limit(result, max_chars: int):
     )
 
 
+def _in_background(work) -> None:
+    """Off the turn's path: recording a call locks the bot's row, which all its chats share, and whatever the
+    turn waits for before its first `typing` shows as a slower reader than the humans it plays."""
+    task = asyncio.get_running_loop().create_task(work)
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("recording a bot call failed", exc_info=task.exception())
+
+
 async def _call_with_retry(turn: services.BotTurn):
     from competitions.bot_client import BotTarget, build_turn_payload, call_bot
     from competitions.health import bot_call_record
@@ -116,7 +130,7 @@ async def _call_with_retry(turn: services.BotTurn):
         result = await call_bot(target, payload)
         if result.ok and len(result.reply) > turn.max_chars:
             result = _over_chat_limit(result, turn.max_chars)
-        await chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
+        _in_background(chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result))
         if result.ok and (result.reply or "").strip():
             return result
     return None

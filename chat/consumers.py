@@ -165,10 +165,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.sent_seq = last_seq
             await self._send_backlog()
         elif kind == "leave":
+            leave_s = self.recorder.left(time.time())  # when the browser asked, as a bot's leaving is timed
             conversation = await _authorised_conversation(self.conversation_id, self.user)
             if conversation is not None:
                 left = await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
-                leave_s = self.recorder.left(time.time())
                 if left and not self.is_bot_chat and leave_s is not None:
                     await self._record(_leave_record, seconds=leave_s)
         elif kind == "ping":
