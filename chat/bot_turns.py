@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 CLAIM_RETRY_SECONDS = 0.5
 READ_FROM_TRIGGER_S = 2.0
+PROFILE_TTL_S = 10.0
+_profiles: dict[tuple[int, float], tuple[float, PresenceProfile]] = {}
 _running: set[asyncio.Task] = set()
 
 
@@ -136,6 +138,17 @@ async def _call_with_retry(turn: services.BotTurn):
     return None
 
 
+async def _profile(competition_id: int) -> PresenceProfile:
+    """The competition's recorded timings, read at most every PROFILE_TTL_S per process (a turn waits for it)."""
+    scale = settings.CHAT_PRESENCE_TIME_SCALE
+    cached = _profiles.get((competition_id, scale))
+    if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL_S:
+        return cached[1]
+    profile = await chat_database(selectors.presence_profile_for)(competition_id=competition_id, scale=scale)
+    _profiles[(competition_id, scale)] = (time.monotonic(), profile)
+    return profile
+
+
 def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
     """When the bot "saw" what it answers, as a partner's browser would.
 
@@ -155,11 +168,7 @@ def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
 async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = None) -> bool:
     """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person."""
     # Read while the bot thinks: everything before the first `typing` delays it, and a person's does not wait.
-    loading = asyncio.get_running_loop().create_task(
-        chat_database(selectors.presence_profile_for)(
-            competition_id=turn.competition_id, scale=settings.CHAT_PRESENCE_TIME_SCALE
-        )
-    )
+    loading = asyncio.get_running_loop().create_task(_profile(turn.competition_id))
     try:
         result = await _call_with_retry(turn)
     finally:

@@ -225,8 +225,8 @@ async def _evaluator_script(evaluator: Person, hello: dict, *, exchanges: int, p
             return "partner_left"
         cursor, _ = await socket.next_frame(_is_partner_message, start=cursor + 1)
         since = socket.frames[cursor][0]
-    await asyncio.sleep(evaluator.rng.uniform(0.5, 2.0) * evaluator.scale)
-    await socket.send({"type": "leave"})
+    # People leave alike whatever their reason: the platform records every leaving as one population.
+    await evaluator.leave_after(since=since)
     await socket.next_frame(lambda f: f["type"] == "ended", start=cursor)
     return "evaluator_left"
 
