@@ -10,8 +10,9 @@ held-out 30% (repeated over several splits). Goal: AUC <= 0.55 (chance is 0.5).
     .venv/bin/python bench/blinding_audit.py --chats 300
     DATABASE_URL=postgres://... REDIS_URL=redis://.../n .venv/bin/python bench/blinding_audit.py
 
-Baseline: the code before issue 11 gives AUC 1.0 (a single feature, hello.you == "b", proves a human partner;
-its bot typed 6-218 ms after a message and every 2.000 s); measured by running this script on that commit.
+Baseline: the code before issue 11 (commit 323d322, its pacing settings scaled by 0.1 too) gave a held-out AUC of
+0.992 with this script (its bot typed at once, every 2 s, and sent more frames' worth of text than the limit);
+an evaluator on side b of a control chat had a perfect single feature besides (hello.you == "b").
 """
 
 import argparse
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_AUC = 0.55
-BASELINE_AUC = 1.0
+BASELINE_AUC = 0.992  # measured with this script on the code before issue 11 (see above)
 
 
 def set_up_django(scale: float) -> str | None:
@@ -203,7 +204,7 @@ def main() -> None:
               f"played in {time.monotonic() - started:.0f} s at time scale {args.scale}")  # fmt: skip
         print(f"held-out AUC of the attacker (logistic regression, 20 splits 70/30): {score:.3f}")
         print(f"goal <= {GOAL_AUC}: {'met' if score <= GOAL_AUC else 'NOT met'}; baseline before issue 11: "
-              f"{BASELINE_AUC:.2f} (ratio {score / BASELINE_AUC:.2f})")  # fmt: skip
+              f"{BASELINE_AUC:.3f} (ratio {score / BASELINE_AUC:.2f})")  # fmt: skip
         from chat.presence import SAVE_LATENCY
 
         print(f"save latency (EMA): human {SAVE_LATENCY.human_s * 1000:.1f} ms, bot {SAVE_LATENCY.bot_s * 1000:.1f} ms")
