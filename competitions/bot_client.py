@@ -51,8 +51,10 @@ class BotResult:
     detail: str
 
 
-def build_turn_payload(*, conversation_id: str, language: str, competition: str, messages: list[dict]) -> dict:
-    return {
+def build_turn_payload(
+    *, conversation_id: str, language: str, competition: str, messages: list[dict], max_chars: int | None = None
+) -> dict:
+    payload = {
         "version": PROTOCOL_VERSION,
         "kind": "turn",
         "conversation_id": conversation_id,
@@ -60,6 +62,9 @@ def build_turn_payload(*, conversation_id: str, language: str, competition: str,
         "competition": competition,
         "messages": messages,
     }
+    if max_chars is not None:
+        payload["max_chars"] = max_chars
+    return payload
 
 
 def build_health_payload(*, language: str = "en", competition: str = "") -> dict:
