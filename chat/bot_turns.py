@@ -16,6 +16,7 @@ sweeps take at once (hulic/asgi.py runs the sweep and the hand-over from the ASG
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from datetime import datetime
 
@@ -23,19 +24,21 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
-from chat import services
+from chat import selectors, services
 from chat.db import chat_database
 from chat.events import conversation_group, events_send
-from chat.pacing import PacingSettings, bot_reply_delay_seconds
+from chat.presence import CADENCE_MIN_INTERVAL_S, SAVE_LATENCY, PresenceProfile, TypingCadence
 from hulic.log_throttle import ThrottledLog
 
 logger = logging.getLogger(__name__)
 quiet_log = ThrottledLog(logger)
 
-TYPING_EVERY_SECONDS = 2.0
 CLAIM_RETRY_SECONDS = 0.5
 # Saving a reply is tried again after a lost connection (a Postgres restart, a failover) rather than thrown away.
 POST_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)
+READ_FROM_TRIGGER_S = 2.0
+PROFILE_TTL_S = 10.0
+_profiles: dict[tuple[int, float], tuple[float, PresenceProfile]] = {}
 _running: set[asyncio.Task] = set()
 _claims: dict[int, datetime] = {}  # conversation id -> claim token of the turns this process runs
 _heartbeat: asyncio.Task | None = None
@@ -43,19 +46,9 @@ _crashes: dict[int, int] = {}  # conversation id -> crashed turns in this proces
 CRASHES_BEFORE_FAILING = 3
 
 
-def pacing_from_settings() -> PacingSettings:
-    return PacingSettings(
-        read_ms_per_char=settings.CHAT_BOT_READ_MS_PER_CHAR,
-        type_ms_per_char=settings.CHAT_BOT_TYPE_MS_PER_CHAR,
-        min_ms=settings.CHAT_BOT_DELAY_MIN_MS,
-        max_ms=settings.CHAT_BOT_DELAY_MAX_MS,
-        jitter=settings.CHAT_BOT_DELAY_JITTER,
-    )
-
-
 def bot_turn_schedule(conversation_id: int) -> asyncio.Task:
     """Start the bot's turns for a chat in the background; a no-op if no turn is due or one is in flight."""
-    task = asyncio.get_running_loop().create_task(bot_turns_run(conversation_id))
+    task = asyncio.get_running_loop().create_task(bot_turns_run(conversation_id, triggered_at=time.time()))
     _running.add(task)
     task.add_done_callback(_running.discard)
     return task
@@ -88,7 +81,7 @@ async def _claim(conversation_id: int) -> services.BotTurn | None:
         return await claim(conversation_id=conversation_id)
 
 
-async def bot_turns_run(conversation_id: int) -> None:
+async def bot_turns_run(conversation_id: int, *, triggered_at: float | None = None) -> None:
     """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
     while True:
         try:
@@ -105,7 +98,7 @@ async def bot_turns_run(conversation_id: int) -> None:
         _claims[conversation_id] = turn.claimed_at
         _heartbeat_ensure()
         try:
-            done = await _play_turn(turn)
+            done = await _play_turn(turn, triggered_at=triggered_at)
         except Exception:
             logger.exception("bot turn crashed in conversation %s", conversation_id)
             await _after_crash(conversation_id, turn.claimed_at)
@@ -194,6 +187,36 @@ async def bot_turns_hand_over() -> int:
     return len(claims)
 
 
+def _over_chat_limit(result, max_chars: int):
+    """A reply longer than the evaluator may write would prove a bot: a failure of its own kind, never delivered."""
+    from competitions.bot_client import BotResult, Failure
+
+    detail = f'The "reply" has {len(result.reply)} characters; this chat\'s limit (max_chars) is {max_chars}.'
+    return BotResult(
+        ok=False,
+        reply=None,
+        latency_ms=result.latency_ms,
+        status_code=result.status_code,
+        failure_kind=Failure.OVER_CHAT_LIMIT,
+        detail=detail,
+    )
+
+
+def _in_background(work) -> None:
+    """Off the turn's path: recording a call locks the bot's row, which all its chats share, and whatever the
+    turn waits for before its first `typing` shows as a slower reader than the humans it plays."""
+    task = asyncio.get_running_loop().create_task(work)
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    # The record is for the team's health page; the reply matters more to the evaluator waiting for it.
+    if not task.cancelled() and task.exception() is not None:
+        quiet_log.warning("bot-call-record", "recording a bot call failed", error=task.exception())
+
+
 async def _call_with_retry(turn: services.BotTurn):
     from competitions.bot_client import BotTarget, build_turn_payload, call_bot
     from competitions.health import bot_call_record
@@ -210,35 +233,71 @@ async def _call_with_retry(turn: services.BotTurn):
         language=turn.language,
         competition=turn.competition_slug,
         messages=turn.history,
+        max_chars=turn.max_chars,
         mode=turn.mode,
     )
     result = None
     for _attempt in range(2):
         result = await call_bot(target, payload)
-        try:
-            await chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result)
-        except DatabaseError as error:
-            # The record is for the team's health page; the reply matters more to the evaluator waiting for it.
-            quiet_log.warning("bot-call-record", "recording a bot call failed", error=error)
+        if result.ok and len(result.reply) > turn.max_chars:
+            result = _over_chat_limit(result, turn.max_chars)
+        _in_background(chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result))
         if result.ok and (result.reply or "").strip():
             return result
     return None
 
 
-async def _play_turn(turn: services.BotTurn) -> bool:
-    started = time.monotonic()
-    result = await _call_with_retry(turn)
+async def _profile(competition_id: int) -> PresenceProfile:
+    """The competition's recorded timings, read at most every PROFILE_TTL_S per process (a turn waits for it)."""
+    scale = settings.CHAT_PRESENCE_TIME_SCALE
+    cached = _profiles.get((competition_id, scale))
+    if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL_S:
+        return cached[1]
+    profile = await chat_database(selectors.presence_profile_for)(competition_id=competition_id, scale=scale)
+    _profiles[(competition_id, scale)] = (time.monotonic(), profile)
+    return profile
+
+
+def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
+    """When the bot "saw" what it answers, as a partner's browser would.
+
+    A reply: once the evaluator's message was broadcast, which is when the evaluator's socket scheduled the turn;
+    a turn triggered later (a reconnect, the next loop of bot_turns_run) counts from the message itself. An
+    opening: from the evaluator's socket opening (which triggers it), as a person's opening counts from their page
+    opening (chat.consumers).
+    """
+    message_at = turn.replying_to_at.timestamp() if turn.replying_to_at else time.time()
+    if triggered_at is None:
+        return message_at
+    if turn.opening or 0 <= triggered_at - message_at < READ_FROM_TRIGGER_S:
+        return triggered_at
+    return message_at
+
+
+async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = None) -> bool:
+    """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person."""
+    # Read while the bot thinks: everything before the first `typing` delays it, and a person's does not wait.
+    loading = asyncio.get_running_loop().create_task(_profile(turn.competition_id))
+    try:
+        result = await _call_with_retry(turn)
+    finally:
+        profile = await loading
+    player = PresencePlayer(
+        profile=profile,
+        started_at=_read_from(turn, triggered_at),
+        opening=turn.opening,
+        max_s=settings.CHAT_BOT_DELAY_MAX_MS / 1000,
+        rng=random.Random(),
+    )
+    typing = _Typing(turn.conversation_id)
     if result is None:
+        await player.until_gone()
         await chat_database(services.bot_turn_fail)(conversation_id=turn.conversation_id)
         return False
-    delay = bot_reply_delay_seconds(
-        prompt=turn.prompt,
-        reply=result.reply,
-        already_elapsed_s=time.monotonic() - started + turn.waited_s,
-        pacing=pacing_from_settings(),
-    )
-    await _type_for(turn.conversation_id, delay)
+    await player.until_sent(len(result.reply), typing.signal)
+    saving = time.monotonic()
     posted = await _post_reply(turn, result)
+    SAVE_LATENCY.note(bot=True, seconds=time.monotonic() - saving)
     if posted is not None:
         try:
             await events_send(turn.conversation_id, posted.events)
@@ -260,17 +319,56 @@ async def _post_reply(turn: services.BotTurn, result) -> services.PostedMessage 
     return await post(turn=turn, text=result.reply, latency_ms=result.latency_ms)
 
 
-async def _type_for(conversation_id: int, seconds: float) -> None:
-    """Show the typing indicator while the human-like delay runs."""
-    layer = get_channel_layer()
-    deadline = time.monotonic() + seconds
-    while True:
+class _Typing:
+    """The bot's `typing` frames, through the same cadence rule as a human's (chat.consumers)."""
+
+    def __init__(self, conversation_id: int) -> None:
+        self.group = conversation_group(conversation_id)
+        self.cadence = TypingCadence(CADENCE_MIN_INTERVAL_S * settings.CHAT_PRESENCE_TIME_SCALE)
+
+    async def signal(self, *, planned_at: float) -> None:
+        """``planned_at`` (monotonic) is when the played human browser sent it: the rule judges the source's
+        rhythm, as it judges a human's frames by their arrival, not this task's own lateness under load."""
+        if not self.cadence.admit(planned_at):
+            return
         try:
-            await layer.group_send(conversation_group(conversation_id), {"type": "chat.typing", "side": "b"})
+            await get_channel_layer().group_send(self.group, {"type": "chat.typing", "side": "b"})
         except Exception as error:
             # No indicator while the channel layer is down; the reply itself is saved and fetched later.
             quiet_log.warning("bot-typing", "sending the typing indicator failed", error=error)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(min(TYPING_EVERY_SECONDS, remaining))
+
+
+class PresencePlayer:
+    """Plays one turn of a bot on the wall clock, from the moment it "read" what it answers.
+
+    Nothing shows while the bot's answer is unknown (a person who goes quiet and leaves never types, so neither
+    does a bot that is about to fail). Once the reply's length is known, a recorded human turn of about that
+    length is played: its reading delay to the first ``typing`` (longer if the bot took longer: a slow reader),
+    its intervals between ``typing`` frames, and its gap to the message. All of it within ``max_s``.
+    """
+
+    def __init__(self, *, profile: PresenceProfile, started_at: float, opening: bool, max_s: float, rng) -> None:
+        self.profile, self.started_at, self.max_s, self.rng = profile, started_at, max_s, rng
+        self.read_s = profile.read_s(opening=opening, rng=rng)
+
+    async def _sleep_until(self, offset_s: float) -> None:
+        await asyncio.sleep(max(0.0, self.started_at + offset_s - time.time()))
+
+    async def until_sent(self, chars: int, signal) -> None:
+        plan = self.profile.turn_for(chars=chars, rng=self.rng)
+        read = max(self.read_s, time.time() - self.started_at)
+        offsets = [read]
+        for interval in plan.intervals_s:
+            offsets.append(offsets[-1] + interval)
+        send_at = offsets[-1] + plan.gap_s
+        if send_at > self.max_s:
+            shrink = self.max_s / send_at
+            offsets, send_at = [o * shrink for o in offsets], self.max_s
+        for offset in offsets:
+            await self._sleep_until(offset)
+            await signal(planned_at=time.monotonic() - (time.time() - (self.started_at + offset)))
+        await self._sleep_until(max(offsets[-1], send_at - SAVE_LATENCY.bot_head_start_s))
+
+    async def until_gone(self) -> None:
+        """A failed bot leaves when a person who gives up would: a recorded time after the message it ignored."""
+        await self._sleep_until(min(self.profile.leave_s(self.rng), self.max_s))

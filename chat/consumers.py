@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 import weakref
 from urllib.parse import parse_qs
 
@@ -21,7 +22,8 @@ from chat.db import chat_database, chat_database_backlog
 from chat.events import conversation_group
 from chat.models import Conversation, Evaluator
 from chat.pacing import TokenBucket
-from chat.typing_relay import TypingRelayLimit
+from chat.presence import CADENCE_MIN_INTERVAL_S, SAVE_LATENCY, TurnRecorder, TypingCadence
+from chat.services.presence import presence_leave_record, presence_turn_record
 from hulic.log_throttle import ThrottledLog
 from hulic.storable_text import unstorable_character_index
 
@@ -71,6 +73,8 @@ def _authorised_conversation(conversation_id: int, user) -> Conversation | None:
 
 _message_post = chat_database(services.message_post)
 _messages_after = chat_database(selectors.messages_after)
+_turn_record = chat_database(presence_turn_record)
+_leave_record = chat_database(presence_leave_record)
 
 
 class UnknownPathConsumer(AsyncJsonWebsocketConsumer):
@@ -120,7 +124,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.timer: asyncio.Task | None = None
         self.group = None
         self.frames = TokenBucket(capacity=FRAME_BURST, refill_per_second=FRAMES_PER_SECOND)
-        self.typing_relay = TypingRelayLimit()
+        # The same cadence rule as the bot's typing (chat.bot_turns), so typing frames' rhythm tells nothing; it
+        # also keeps a script from flooding the partner's screen.
+        self.typing_cadence = TypingCadence(CADENCE_MIN_INTERVAL_S * settings.CHAT_PRESENCE_TIME_SCALE)
+        self.recorder = TurnRecorder()
         try:
             public_id = self.scope["url_route"]["kwargs"]["public_id"]
             conversation, exists = await _load_for_user(public_id, self.user)
@@ -143,6 +150,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         except Exception as error:
             await self._try_again_later("chat-connect-layer", error)
             return
+        self.competition_id = conversation.competition_id
+        if conversation.is_active and conversation.last_seq == 0:
+            # From this page's opening: a person cannot type before it, and a bot's opening counts from the
+            # evaluator's (chat.bot_turns._read_from).
+            self.recorder.chat_started(time.time())
         self.group = conversation_group(conversation.pk)
         await self.accept()
         _open_sockets.add(self)
@@ -199,7 +211,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if kind == "message":
             await self._on_message(content)
         elif kind == "typing":
-            if self.typing_relay.allow():
+            self.recorder.typed(time.time())
+            if self.typing_cadence.admit():
                 await self._broadcast(({"type": "chat.typing", "side": self.side},))
         elif kind == "resume":
             last_seq = _int_or_none(content.get("last_seq"))
@@ -209,11 +222,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.sent_seq = last_seq
             await self._send_backlog()
         elif kind == "leave":
+            leave_s = self.recorder.left(time.time())  # when the browser asked, as a bot's leaving is timed
             conversation = await _authorised_conversation(self.conversation_id, self.user)
             if conversation is None:
                 await self.close(code=CLOSE_FORBIDDEN)
                 return
-            await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
+            left = await chat_database(services.conversation_leave)(conversation=conversation, side=self.side)
+            if left and not self.is_bot_chat and leave_s is not None:
+                await self._record(_leave_record, seconds=leave_s)
         elif kind == "ping":
             # The client's last seq: what it has not got (events lost while Redis restarted) is sent before pong.
             last_seq = _int_or_none(content.get("last_seq"))
@@ -225,6 +241,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._error("bad_frame", "Unknown frame type.")
 
     async def _on_message(self, content: dict) -> None:
+        received_at = time.time()
         client_msg_id, text = content.get("client_msg_id"), content.get("text")
         if not isinstance(client_msg_id, str) or not client_msg_id or len(client_msg_id) > 64:
             await self._error("bad_frame", "client_msg_id is a string of 1 to 64 characters.")
@@ -241,6 +258,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             retry_ms = round(settings.CHAT_BUSY_RETRY_MS * (0.5 + random.random()))
             await self._error("busy", "The server is busy.", client_msg_id=client_msg_id, retry_after_ms=retry_ms)
             return
+        saving = time.monotonic()
         try:
             posted = await _message_post(
                 conversation=self.conversation,
@@ -263,11 +281,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             retry_ms = round(settings.CHAT_BUSY_RETRY_MS * (0.5 + random.random()))
             await self._error("busy", "The server is busy.", client_msg_id=client_msg_id, retry_after_ms=retry_ms)
             return
+        SAVE_LATENCY.note(bot=False, seconds=time.monotonic() - saving)
         # Saved (committed) before anyone is told: the ack first, then the partner and this side's other sockets.
         await self.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": posted.message.seq})
         await self._broadcast(posted.events)
         if self.is_bot_chat and posted.created and not posted.ended_reason:
             bot_turn_schedule(self.conversation_id)
+        if not self.is_bot_chat and posted.created:
+            await self._record_turn(chars=len(posted.message.text), sent_at=received_at)
+
+    async def _record_turn(self, *, chars: int, sent_at: float) -> None:
+        """A control chat's human partner finished a message: keep its timings (never its text) for the bots."""
+        # When the browser sent it, as its typing frames are timed: saving and relaying it cost a bot the same.
+        finished = self.recorder.sent(at_s=sent_at, chars=chars)
+        if finished is not None:
+            timing, opening = finished
+            await self._record(_turn_record, timing=timing, opening=opening)
+
+    async def _record(self, record, **fields) -> None:
+        """A lost sample only makes the bots' material a little older: never an error for the evaluator."""
+        try:
+            await record(competition_id=self.competition_id, **fields)
+        except Exception as error:
+            quiet_log.warning("presence-record", "recording a presence sample failed", error=error)
 
     async def _end_at_deadline(self, deadline) -> None:
         """End the chat when time is up, even if nobody sends anything (every connected socket races; one wins)."""
@@ -307,6 +343,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             frame.update({"from": "partner", "text": delivered_text})
         await self.send_json(frame)
         self.sent_seq = seq
+        if side != self.side:
+            self.recorder.partner_spoke(time.time())
 
     async def chat_message(self, event: dict) -> None:
         if event["seq"] <= self.sent_seq:
@@ -332,7 +370,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _hello(self, conversation: Conversation) -> dict:
         return {
             "type": "hello",
-            "you": self.side,
             "partner": conversation.partner_alias_for(self.side),
             "status": "active" if conversation.is_active else "ended",
             "seconds_left": conversation.seconds_left() if conversation.is_active else 0,

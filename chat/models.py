@@ -62,6 +62,9 @@ class MatchRequest(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_requests")
     language = models.CharField(max_length=5)
     wants_human = models.BooleanField(default=False)
+    hold_seconds = models.FloatField(
+        default=0.0, help_text="A match is shown no sooner than this after the request (docs/blinding.md)."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     conversation = models.ForeignKey("Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -450,3 +453,29 @@ class JudgmentExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluator} on {self.conversation_id}: excluded"
+
+
+class PresenceSample(models.Model):
+    """How a human partner of a control chat typed one message, or how long they took to leave: timings, no text.
+
+    Bots' typing indicators, reply release and failure endings are played from these (chat.presence).
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        OPENING = "opening", _("Opening message")
+        LEAVE = "leave", _("Leaving")
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="presence_samples")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    chars = models.PositiveIntegerField(default=0)
+    read_s = models.FloatField(help_text="Partner's message (or chat start) to first typing; to leaving for LEAVE.")
+    intervals_s = models.JSONField(default=list, blank=True, help_text="Between typing frames.")
+    gap_s = models.FloatField(null=True, blank=True, help_text="Last typing frame to the message.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["competition", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.read_s:.1f}s"

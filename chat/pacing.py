@@ -1,32 +1,7 @@
-"""Human-like pacing of bot replies and per-connection flood control: pure logic, no Django."""
+"""Per-connection flood control: pure logic, no Django. (How a bot's replies are paced: chat.presence.)"""
 
-import random
 import time
 from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class PacingSettings:
-    read_ms_per_char: float
-    type_ms_per_char: float
-    min_ms: float
-    max_ms: float
-    jitter: float
-
-
-def bot_reply_delay_seconds(
-    *, prompt: str, reply: str, already_elapsed_s: float, pacing: PacingSettings, rng: random.Random | None = None
-) -> float:
-    """How long to hold a bot reply back so that it arrives as a human's would.
-
-    A person reads the message, then types the answer; a fast bot would otherwise give itself away. The time the
-    bot already spent answering counts towards the delay.
-    """
-    rng = rng or random.Random()
-    base_ms = len(prompt) * pacing.read_ms_per_char + len(reply) * pacing.type_ms_per_char
-    jittered_ms = base_ms * (1 + rng.uniform(-pacing.jitter, pacing.jitter))
-    target_ms = min(max(jittered_ms, pacing.min_ms), pacing.max_ms)
-    return max(0.0, target_ms / 1000 - already_elapsed_s)
 
 
 @dataclass

@@ -5,7 +5,17 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Conversation, Evaluator, Judgment, JudgmentExclusion, MatchRequest, Message
+from chat.models import (
+    Conversation,
+    Evaluator,
+    Judgment,
+    JudgmentExclusion,
+    MatchRequest,
+    Message,
+    PartnerKind,
+    PresenceSample,
+)
+from chat.presence import PresenceProfile, TurnTiming
 from competitions.models import Bot, Competition
 
 
@@ -27,11 +37,13 @@ def active_conversation_for(*, user) -> Conversation | None:
 def unjudged_conversation_for(*, user, competition: Competition | None = None) -> Conversation | None:
     """The user's last ended chat that still needs their judgment.
 
-    Bot-failed chats need none, nor do chats too short to count (fewer messages than the competition's
-    ``min_turns_to_count``): their judgments would be discarded.
+    Bot-failed chats too: a failed bot must look like a human who left, and a human who left is judged
+    (the judgment is kept but never scored). Chats too short to count (fewer messages than the competition's
+    ``min_turns_to_count``) need none, whoever the partner was: their judgments would be discarded.
     """
     ended = Conversation.objects.for_user(user).filter(
-        status=Conversation.Status.ENDED, last_seq__gte=F("competition__min_turns_to_count")
+        status__in=(Conversation.Status.ENDED, Conversation.Status.BOT_FAILED),
+        last_seq__gte=F("competition__min_turns_to_count"),
     )
     ended = ended.exclude(judgment_exclusions__evaluator=user)
     # A three-party game's conversations are judged by the game's verdict (unfinished_game_for), not one by one.
@@ -210,3 +222,48 @@ def transcript_for(*, conversation: Conversation, side: str) -> list[TranscriptL
         TranscriptLine(mine=message.side == side, text=message.text if message.side == side else message.delivered_text)
         for message in conversation.messages.order_by("seq").only("side", "text", "delivered_text")
     ]
+
+
+PRESENCE_SAMPLES = 500
+
+
+def presence_profile_for(*, competition_id: int, scale: float) -> PresenceProfile:
+    """The latest recorded human timings of a competition's control chats (chat.presence plays bots from them).
+
+    One query (it runs before every bot turn): the latest samples of every kind together.
+    """
+    rows = (
+        PresenceSample.objects.filter(competition_id=competition_id)
+        .order_by("-created_at")
+        .values_list("kind", "chars", "read_s", "intervals_s", "gap_s")[: 3 * PRESENCE_SAMPLES]
+    )
+    turns: dict[str, list[TurnTiming]] = {PresenceSample.Kind.REPLY: [], PresenceSample.Kind.OPENING: []}
+    leaves: list[float] = []
+    for kind, chars, read_s, intervals_s, gap_s in rows:
+        if kind == PresenceSample.Kind.LEAVE:
+            leaves.append(read_s)
+        elif kind in turns:
+            turns[kind].append(
+                TurnTiming(chars=chars, read_s=read_s, intervals_s=tuple(intervals_s or ()), gap_s=gap_s or 0.0)
+            )
+    return PresenceProfile(
+        replies=tuple(turns[PresenceSample.Kind.REPLY]),
+        openings=tuple(turns[PresenceSample.Kind.OPENING]),
+        leaves_s=tuple(leaves),
+        scale=scale,
+    )
+
+
+def recent_human_match_waits(*, competition: Competition, limit: int = PRESENCE_SAMPLES) -> list[float]:
+    """Seconds from request to match of the latest requests paired with a human (both sides of each pair)."""
+    rows = (
+        MatchRequest.objects.filter(
+            competition=competition,
+            status=MatchRequest.Status.MATCHED,
+            conversation__partner_kind=PartnerKind.HUMAN,
+            matched_at__isnull=False,
+        )
+        .order_by("-matched_at")
+        .values_list("created_at", "matched_at")[:limit]
+    )
+    return [max(0.0, (matched - created).total_seconds()) for created, matched in rows]

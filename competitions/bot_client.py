@@ -52,10 +52,16 @@ class BotResult:
 
 
 def build_turn_payload(
-    *, conversation_id: str, language: str, competition: str, messages: list[dict], mode: str = "two_party"
+    *,
+    conversation_id: str,
+    language: str,
+    competition: str,
+    messages: list[dict],
+    max_chars: int | None = None,
+    mode: str = "two_party",
 ) -> dict:
     """``mode`` is "two_party" or "three_party" (the bot is one of two witnesses an interrogator talks to)."""
-    return {
+    payload = {
         "version": PROTOCOL_VERSION,
         "kind": "turn",
         "conversation_id": conversation_id,
@@ -64,6 +70,9 @@ def build_turn_payload(
         "mode": mode,
         "messages": messages,
     }
+    if max_chars is not None:
+        payload["max_chars"] = max_chars
+    return payload
 
 
 def build_health_payload(*, language: str = "en", competition: str = "") -> dict:

@@ -146,7 +146,9 @@ class Competition(models.Model):
         default=3,
         help_text="The public leaderboard shows at most this many bots of one team (its best placed); 0: no cap.",
     )
-    reveal_partner_after_judgment = models.BooleanField(default=True)
+    # Off by default: telling evaluators the truth after each chat trains them on tells other than the
+    # conversation and makes later verdicts depend on earlier ones (docs/blinding.md).
+    reveal_partner_after_judgment = models.BooleanField(default=False)
     participant_downloads = models.CharField(
         max_length=20, choices=ParticipantDownloads.choices, default=ParticipantDownloads.NONE
     )
@@ -422,6 +424,7 @@ class BotCall(models.Model):
         BAD_SHAPE = "bad_shape", _('JSON without a string "reply"')
         EMPTY = "empty", _("Empty reply")
         TOO_LONG = "too_long", _("Reply too long")
+        OVER_CHAT_LIMIT = "over_chat_limit", _("Reply longer than the chat's character limit")
         TOO_LARGE = "too_large", _("Response body too large")
         BAD_ENCODING = "bad_encoding", _("Not valid UTF-8")
         BAD_TEXT = "bad_text", _("Reply with characters that cannot be stored (NUL, lone surrogate)")

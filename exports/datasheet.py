@@ -38,6 +38,12 @@ def datasheet_markdown(*, job: ExportJob, summary: dict, specs: dict[str, TableS
     if job.format == ExportJob.Format.JSONL:
         tables.insert(0, "conversations")
     field_sections = "\n".join(f"### {name}\n\n{_fields(specs[name])}" for name in tables)
+    reveal = (
+        "Evaluators were told after each verdict whether their partner was a bot or a human (reveal after "
+        "judgment: on), so later verdicts may depend on earlier ones."
+        if competition.reveal_partner_after_judgment
+        else "Evaluators were not told whether their partner was a bot or a human (reveal after judgment: off)."
+    )
     return f"""# {competition.title}: HuLiC dataset
 
 ## Summary
@@ -68,6 +74,10 @@ judges one transcript (verdict, confidence, reason); a *pairwise* review shows t
 randomised) and asks which witness sounds more human, with a reason. Some items are *gold* items with a known answer
 (attention checks); a reviewer who failed more of them than the competition's declared strike limit stopped counting.
 Each review is one row of `reviews`; gold rows are marked.
+
+Blinding: bots' typing indicators, reply times, match waits and endings were played from timings recorded from
+the human partners of control chats, so that only the conversation told the partner's kind (HuLiC's
+docs/blinding.md). {reveal}
 
 ## Anonymization
 

@@ -323,11 +323,12 @@ BOT_ALLOWED_NETWORKS = env_list("BOT_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128
 
 # Chat (docs/chat-protocol.md).
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 64 * 1024)
-CHAT_BOT_READ_MS_PER_CHAR = env_float("CHAT_BOT_READ_MS_PER_CHAR", 25.0)
-CHAT_BOT_TYPE_MS_PER_CHAR = env_float("CHAT_BOT_TYPE_MS_PER_CHAR", 180.0)
-CHAT_BOT_DELAY_MIN_MS = env_float("CHAT_BOT_DELAY_MIN_MS", 1200.0)
-CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 20000.0)
-CHAT_BOT_DELAY_JITTER = env_float("CHAT_BOT_DELAY_JITTER", 0.25)
+# The longest a bot's turn may take from the message it answers to its reply (or its leaving): a played human
+# turn that would last longer is compressed to fit (chat.bot_turns.PresencePlayer).
+CHAT_BOT_DELAY_MAX_MS = env_float("CHAT_BOT_DELAY_MAX_MS", 60000.0)
+# Multiplies every default presence duration (typing, match holds, leaving; chat/presence.py) and the typing
+# cadence. 1.0 in production; tests play realistic chats faster with a small value.
+CHAT_PRESENCE_TIME_SCALE = env_float("CHAT_PRESENCE_TIME_SCALE", 1.0)
 CHAT_MESSAGES_PER_10S = env_int("CHAT_MESSAGES_PER_10S", 10)
 # A bot turn's claim is renewed this often by its process; one not renewed for the lease is taken over by another
 # process's sweep, which runs this often (chat/bot_turns.py): an orphaned turn is answered within ~lease + sweep.

@@ -288,11 +288,15 @@ class BotTurn:
     answers_seq: int
     # The claim's token: the reply is saved only while the claim is still this one (not taken over meanwhile).
     claimed_at: datetime | None = None
-    # Seconds since the last message it answers arrived: a turn taken over from a dead process has already made
-    # the evaluator wait, and that counts towards the human-like delay as the bot's own answer time does.
-    waited_s: float = 0.0
     mode: str = "two_party"
     previous_signing_secret: str = ""  # the old secret during a rotation's grace period (competitions.Bot)
+    competition_id: int = 0
+    max_chars: int = 0
+    # The moment the bot "read" what it answers (the evaluator's last message, or the start of the chat) and
+    # whether it opens the chat: its typing is played from there (chat.presence). A turn taken over from a dead
+    # process counts from there too, so the evaluator's wait is not played twice.
+    replying_to_at: datetime | None = None
+    opening: bool = False
 
 
 def _bot_turn_lease() -> timedelta:
@@ -339,9 +343,10 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             language=conversation.language,
             competition_slug=conversation.competition.slug,
             history=[
+                # What the evaluator saw, both ways: a reply the moderation masked is the masked one.
                 {
                     "role": "user" if m.side == "a" else "bot",
-                    "text": m.delivered_text if m.side == "a" else m.text,
+                    "text": m.delivered_text,
                     "timestamp": m.created_at.isoformat(),
                 }
                 for m in messages
@@ -349,9 +354,12 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             prompt=" ".join(m.delivered_text for m in unanswered),
             answers_seq=conversation.last_seq,
             claimed_at=now,
-            waited_s=max(0.0, (now - unanswered[-1].created_at).total_seconds()) if unanswered else 0.0,
             mode="three_party" if hasattr(conversation, "game_as_bot") else "two_party",
             previous_signing_secret=bot.previous_secret_in_grace(now),
+            competition_id=conversation.competition_id,
+            max_chars=conversation.competition.max_message_chars,
+            replying_to_at=unanswered[-1].created_at if unanswered else conversation.started_at,
+            opening=opening,
         )
 
 
@@ -392,7 +400,8 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
     this one's heartbeat stopped: that turn answers, so the evaluator gets one reply).
     """
     conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
-    text = text.strip()[: max(conversation.competition.max_message_chars, settings.BOT_MAX_REPLY_CHARS)]
+    # A longer reply is refused before this (a bot failure of its own kind); the cut only guards the invariant.
+    text = text.strip()[: conversation.competition.max_message_chars]
     verdict = _moderate(text, conversation.language)
     with transaction.atomic():
         locked = (

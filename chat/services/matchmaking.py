@@ -3,12 +3,14 @@
 import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat import selectors
 from chat.models import Conversation, Evaluator, MatchRequest, PartnerKind
+from chat.presence import match_wait_s
 from competitions.models import Bot, Competition
 
 from .conversations import conversation_end_if_expired
@@ -66,6 +68,12 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
     MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).exclude(competition=competition).update(
         status=MatchRequest.Status.CANCELLED
     )
+    hold = match_wait_s(
+        recorded=selectors.recent_human_match_waits(competition=competition),
+        cap_s=competition.human_partner_wait_seconds * settings.CHAT_PRESENCE_TIME_SCALE,
+        rng=rng,
+        scale=settings.CHAT_PRESENCE_TIME_SCALE,
+    )
     try:
         with transaction.atomic():
             request = MatchRequest.objects.create(
@@ -73,6 +81,7 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
                 user=user,
                 language=language,
                 wants_human=rng.random() < competition.control_chat_share,
+                hold_seconds=hold,
             )
             # Checked again after the insert: the unique "one waiting request" index made us wait for any
             # concurrent pairing of this user to commit, so a chat it created is visible now.
@@ -99,7 +108,9 @@ def match_attempt(*, match_request_id: int, rng: random.Random | None = None) ->
     """Try to pair one waiting request. Safe to call from any number of processes at once.
 
     The request's own row is locked first; a human partner's row is claimed with SKIP LOCKED so two pairings
-    never wait on each other and never take the same partner.
+    never wait on each other and never take the same partner. A bot match is made only once the request has
+    waited its ``hold_seconds`` (a recent human pairing's wait), and a request that wants a human falls back to
+    a bot at that same moment: the wait tells nothing about the partner (docs/blinding.md).
     """
     rng = rng or random.Random()
     with transaction.atomic():
@@ -130,9 +141,9 @@ def match_attempt(*, match_request_id: int, rng: random.Random | None = None) ->
             if partner is not None:
                 _start_human_chat(first=partner, second=request, rng=rng)
                 return request
-            if not _human_wait_over(request):
-                return request
             fell_back = True
+        if not _hold_over(request):
+            return request
         bot = selectors.bots_available_for(competition=competition, user=request.user).first()
         if bot is not None:
             _start_bot_chat(request=request, bot=bot, fell_back=fell_back, rng=rng)
@@ -189,10 +200,9 @@ def _start_bot_chat(*, request: MatchRequest, bot: Bot, fell_back: bool, rng: ra
     return conversation
 
 
-def _human_wait_over(request: MatchRequest) -> bool:
-    """Whether a request has waited long enough for a human partner that a bot may take it (or none is coming)."""
-    waited = timezone.now() - request.created_at
-    return waited >= timedelta(seconds=request.competition.human_partner_wait_seconds)
+def _hold_over(request: MatchRequest) -> bool:
+    """Whether a request has waited its hold: from then on a bot may take it, whatever it wanted (match_attempt)."""
+    return timezone.now() - request.created_at >= timedelta(seconds=request.hold_seconds)
 
 
 BOTS_USED_UP = "bots_used_up"
@@ -234,7 +244,7 @@ def match_poll(*, competition: Competition, user) -> tuple[str, Conversation | N
     if waiting is not None:
         attempt = match_attempt(match_request_id=waiting.pk)
         if attempt.status == MatchRequest.Status.WAITING:
-            needs_bot = not attempt.wants_human or _human_wait_over(attempt)
+            needs_bot = not attempt.wants_human or _hold_over(attempt)
             if needs_bot and match_unavailable_reason(competition=competition, user=user):
                 if match_request_cancel(match_request=attempt):
                     return "unavailable", None

@@ -18,11 +18,8 @@ LOOPBACK = ["127.0.0.0/8", "::1/128"]
 
 @pytest.fixture(autouse=True)
 def fast_chat_settings(settings):
-    settings.CHAT_BOT_READ_MS_PER_CHAR = 0.0
-    settings.CHAT_BOT_TYPE_MS_PER_CHAR = 0.1
-    settings.CHAT_BOT_DELAY_MIN_MS = 1.0
     settings.CHAT_BOT_DELAY_MAX_MS = 30.0
-    settings.CHAT_BOT_DELAY_JITTER = 0.0
+    settings.CHAT_PRESENCE_TIME_SCALE = 0.0  # no human-like holds or typing delays by default
     settings.BOT_ALLOWED_NETWORKS = LOOPBACK
     settings.BOT_CONNECT_TIMEOUT = 1.0
     settings.BOT_READ_TIMEOUT = 0.3

@@ -38,6 +38,9 @@ def local_bot() -> Iterator[LocalBot]:
             if behaviour == "nul":
                 self._send(200, b'{"reply": "hello\\u0000there"}')
                 return
+            if behaviour == "long":  # longer than the chat's max_chars, within BOT_MAX_REPLY_CHARS
+                self._send(200, json.dumps({"reply": "word " * 88}).encode())
+                return
             if behaviour == "rude":
                 self._send(200, json.dumps({"reply": "you fucking idiot"}).encode())
                 return

@@ -44,7 +44,9 @@ def test_start_refuses_with_a_typed_error_until_the_last_chat_is_judged(api):
 
 
 def test_judgment_is_saved_once_and_reveals_the_partner(api):
-    chat = ConversationFactory(status=Conversation.Status.ENDED, last_seq=4)
+    chat = ConversationFactory(
+        status=Conversation.Status.ENDED, last_seq=4, competition__reveal_partner_after_judgment=True
+    )
     api.force_authenticate(chat.evaluator_a)
     body = {
         "verdict": "human",

@@ -88,7 +88,8 @@ async def test_the_sites_own_origin_and_trusted_origins_are_accepted(settings):
     assert accepted == [True, True, True, True]
 
 
-async def test_typing_frames_are_relayed_at_the_documented_cadence_only():
+async def test_typing_frames_are_relayed_at_the_documented_cadence_only(settings):
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # the production cadence (the chat tests' default turns it off)
     chat = await human_chat()
     alice, _ = await connect(chat.evaluator_a, chat)
     bob, _ = await connect(chat.evaluator_b, chat)

@@ -108,7 +108,9 @@ async def test_a_failing_bot_is_retried_once_then_the_chat_ends_neutrally(localb
     assert ended["reason"] == "partner_left"
     assert (chat.status, chat.end_reason) == (Conversation.Status.BOT_FAILED, Conversation.EndReason.BOT_FAILED)
     assert calls == [(False, BotCall.Purpose.TURN)] * 2
-    assert await database_sync_to_async(lambda: unjudged_conversation_for(user=chat.evaluator_a))() is None
+    # Judged like a chat whose human partner left, or the need to judge would tell the two apart.
+    pending = await database_sync_to_async(lambda: unjudged_conversation_for(user=chat.evaluator_a))()
+    assert pending == chat
     await alice.disconnect()
 
 
@@ -207,4 +209,31 @@ async def test_bot_replies_are_moderated_like_human_messages(localbot):
     assert stored.flagged and "fucking" in stored.text
     assert "fucking" not in reply["text"] and reply["text"] == stored.delivered_text
     assert "fucking" not in localbot.payloads[0]["messages"][0]["text"]
+
+    await alice.send_json_to({"type": "message", "client_msg_id": "m2", "text": "pardon?"})
+    second = None
+    while second is None or second["from"] != "partner":
+        second, _ = await receive_until(alice, "message")
+    await bot_turns_wait_all()
+    # The bot's own history holds what the evaluator saw, not its raw reply.
+    assert localbot.payloads[1]["messages"][1] == {**localbot.payloads[1]["messages"][1], "text": reply["text"]}
+    await alice.disconnect()
+
+
+async def test_a_reply_over_the_chats_limit_is_a_bot_failure_never_delivered(localbot):
+    chat = await bot_chat(localbot.url("long"), max_message_chars=300)
+    alice, _ = await connect(chat.evaluator_a, chat)
+    await alice.send_json_to({"type": "message", "client_msg_id": "m1", "text": "tell me everything"})
+    ended, seen = await receive_until(alice, "ended", timeout=8)
+    await bot_turns_wait_all()
+    calls = await database_sync_to_async(
+        lambda: list(BotCall.objects.filter(bot=chat.bot_id).values_list("failure_kind", flat=True))
+    )()
+    bot = await database_sync_to_async(lambda: type(chat.bot).objects.get(pk=chat.bot_id))()
+
+    assert [p["max_chars"] for p in localbot.payloads] == [300, 300]
+    assert calls == [BotCall.Failure.OVER_CHAT_LIMIT] * 2
+    assert "300" in bot.last_failure_reason  # shown to the team on the bot's page
+    assert not [f for f in seen if f["type"] == "message" and f["from"] == "partner"]
+    assert ended["reason"] == "partner_left" and await bot_messages(chat) == []
     await alice.disconnect()

@@ -149,7 +149,8 @@ def test_two_waiting_humans_are_paired_with_each_other():
 
 
 @pytest.mark.django_db
-def test_no_human_within_the_wait_falls_back_to_a_bot():
+def test_no_human_within_the_hold_falls_back_to_a_bot(settings):
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # the default hold: at most human_partner_wait_seconds
     competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=20)
     BotFactory(competition=competition)
     user = ready_evaluator(competition)

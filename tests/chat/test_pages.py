@@ -90,7 +90,9 @@ def judgment_post(chat):
 
 
 def test_judging_reveals_the_partner_and_is_final(client):
-    chat = ConversationFactory(status=Conversation.Status.ENDED, last_seq=4)
+    chat = ConversationFactory(
+        status=Conversation.Status.ENDED, last_seq=4, competition__reveal_partner_after_judgment=True
+    )
     client.force_login(chat.evaluator_a)
     url = reverse("chat-judge", kwargs={"public_id": chat.public_id})
     form_page = client.get(url).content.decode()
@@ -110,10 +112,8 @@ def test_judging_reveals_the_partner_and_is_final(client):
     assert chat.bot.name not in page
 
 
-def test_reveal_can_be_turned_off(client):
-    chat = ConversationFactory(
-        status=Conversation.Status.ENDED, last_seq=4, competition__reveal_partner_after_judgment=False
-    )
+def test_reveal_is_off_by_default(client):
+    chat = ConversationFactory(status=Conversation.Status.ENDED, last_seq=4)
     client.force_login(chat.evaluator_a)
     url = reverse("chat-judge", kwargs={"public_id": chat.public_id})
     client.post(url, judgment_post(chat))

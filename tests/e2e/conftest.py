@@ -103,11 +103,8 @@ def asgi_server(transactional_db, settings) -> Iterator[LiveServer]:
 
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
     settings.BOT_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
-    settings.CHAT_BOT_DELAY_MIN_MS = 50.0
     settings.CHAT_BOT_DELAY_MAX_MS = 200.0
-    settings.CHAT_BOT_READ_MS_PER_CHAR = 0.0
-    settings.CHAT_BOT_TYPE_MS_PER_CHAR = 1.0
-    settings.CHAT_BOT_DELAY_JITTER = 0.0
+    settings.CHAT_PRESENCE_TIME_SCALE = 0.0  # no human-like holds or typing delays by default
 
     listener = free_listening_socket()
     port = listener.getsockname()[1]

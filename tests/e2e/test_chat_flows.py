@@ -96,8 +96,10 @@ def judge(page: Page, competition: Competition, *, verdict_index: int, reason: s
     expect(page.locator("#judgment-saved")).to_be_visible()
 
 
-def test_two_evaluators_chat_with_each_other_and_judge(new_page, orm):
-    competition = orm(create_competition, control_chat_share=1.0, max_turns=6)
+def test_two_evaluators_chat_with_each_other_and_judge(new_page, orm, monkeypatch):
+    # The first evaluator's hold (before falling back to a bot) must outlast the second one's sign-up.
+    monkeypatch.setattr("chat.services.matchmaking.match_wait_s", lambda **kwargs: 60.0)
+    competition = orm(create_competition, control_chat_share=1.0, max_turns=6, reveal_partner_after_judgment=True)
     orm(UserFactory, username="bob")
     alice, bob = new_page(), new_page()
     sign_up(alice, "alice")
@@ -146,7 +148,13 @@ def test_two_evaluators_chat_with_each_other_and_judge(new_page, orm):
 def test_evaluator_chats_with_the_sample_bot_and_judges(new_page, orm, eliza_bot_process):
     port, secret = eliza_bot_process
     # Two messages make a chat long enough to judge here: the test leaves after the bot's first reply.
-    competition = orm(create_competition, control_chat_share=0.0, max_turns=30, min_turns_to_count=2)
+    competition = orm(
+        create_competition,
+        control_chat_share=0.0,
+        max_turns=30,
+        min_turns_to_count=2,
+        reveal_partner_after_judgment=True,
+    )
     orm(
         BotFactory,
         team=orm(TeamFactory, name="Lab E", slug="lab-e"),

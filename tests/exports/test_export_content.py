@@ -40,7 +40,9 @@ def test_export_round_trip_matches_the_database(dataset, fmt):
     assert set(judgments["rating_fluency"].astype(int)) == {3}
     # One evaluator keeps one pseudonym across messages and judgments.
     assert set(judgments["judge"]) <= set(messages["speaker"])
-    assert "DATASHEET.md" in read_archive(job)
+    archive = read_archive(job)
+    assert "DATASHEET.md" in archive
+    assert "reveal after judgment: off" in archive["DATASHEET.md"].decode()
 
 
 def test_jsonl_nests_messages_and_judgments_per_conversation(dataset):

@@ -16,13 +16,7 @@ from .conftest import free_port
 pytestmark = pytest.mark.faults
 
 CHATS = 5
-PACING = {
-    "CHAT_BOT_DELAY_MIN_MS": "2000",
-    "CHAT_BOT_DELAY_MAX_MS": "2000",
-    "CHAT_BOT_DELAY_JITTER": "0",
-    "CHAT_BOT_READ_MS_PER_CHAR": "0",
-    "CHAT_BOT_TYPE_MS_PER_CHAR": "0",
-}
+PACING = {"CHAT_BOT_DELAY_MAX_MS": "2000", "CHAT_PRESENCE_TIME_SCALE": "1"}
 
 
 def terminate_other_backends() -> int:

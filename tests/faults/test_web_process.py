@@ -16,14 +16,9 @@ pytestmark = pytest.mark.faults
 
 CHATS = 5
 ANSWER_WITHIN_SECONDS = 10.0
-# A fixed 3-second human-like delay, so that every turn is still in flight when its process dies.
-PACING = {
-    "CHAT_BOT_DELAY_MIN_MS": "3000",
-    "CHAT_BOT_DELAY_MAX_MS": "3000",
-    "CHAT_BOT_DELAY_JITTER": "0",
-    "CHAT_BOT_READ_MS_PER_CHAR": "0",
-    "CHAT_BOT_TYPE_MS_PER_CHAR": "0",
-}
+# Human-like turns (chat.presence) capped at 3 s, so that every turn is still in flight when its process dies and
+# is answered soon after.
+PACING = {"CHAT_BOT_DELAY_MAX_MS": "3000", "CHAT_PRESENCE_TIME_SCALE": "1"}
 
 
 def partner_message(frame: dict) -> bool:

@@ -11,8 +11,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0005_judgment_exclusion'),
-        ('competitions', '0008_competition_three_party_mode'),
+        ('chat', '0006_presence_samples_and_match_holds'),
+        ('competitions', '0009_competition_three_party_mode'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

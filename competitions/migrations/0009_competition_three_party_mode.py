@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0007_leaderboard_bots_per_team'),
+        ('competitions', '0008_blinding_defaults'),
     ]
 
     operations = [
