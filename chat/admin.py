@@ -184,9 +184,6 @@ class JudgmentAdmin(ReadOnlyFactsMixin, admin.ModelAdmin):
     raw_id_fields = ["conversation", "evaluator", "bot"]
     actions = ["exclude_judgments"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def get_actions(self, request):
         # Deleting (the default action) would change results without a trace: excluding is the way.
         actions = super().get_actions(request)
