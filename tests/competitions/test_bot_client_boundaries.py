@@ -1,0 +1,159 @@
+"""The bot client at its edges: HTTP status boundaries, size and length limits at, below and above the limit."""
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from competitions.bot_client import BotTarget, build_turn_payload, call_bot, parse_reply
+from competitions.models import BotCall
+from tests.competitions.botserver import (  # noqa: F401 -- fixtures
+    TEST_SECRET,
+    allow_loopback_fixture,
+    fresh_client_fixture,
+    running,
+)
+
+pytestmark = pytest.mark.usefixtures("fresh_client", "allow_loopback")
+
+Failure = BotCall.Failure
+REPLY = {"reply": "Hello."}
+
+
+class ScriptedBot:
+    """Answers /<status>/<body kind>/<n>: the status, and a body of exactly n bytes (or a reply of n characters)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bot = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                bot.requests += 1
+                status, kind, size = re.fullmatch(r"/(\d+)/(\w+)/(\d+)", self.path).groups()
+                size = int(size)
+                if kind == "reply":
+                    body = json.dumps({"reply": "r" * size}).encode()
+                else:
+                    # A JSON object padded to exactly ``size`` bytes.
+                    prefix = b'{"reply": "Hello.", "pad": "'
+                    body = prefix + b"p" * (size - len(prefix) - 2) + b'"}'
+                    assert len(body) == size
+                self.send_response(int(status))
+                self.send_header("content-type", "application/json")
+                if kind == "chunked":
+                    self.send_header("transfer-encoding", "chunked")
+                    self.end_headers()
+                    for start in range(0, len(body), 40):
+                        piece = body[start : start + 40]
+                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    def url(self, status: int, kind: str = "padded", size: int = 60) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{status}/{kind}/{size}"
+
+
+@pytest.fixture
+def scripted_bot() -> Iterator[ScriptedBot]:
+    bot = ScriptedBot()
+    with running(bot.server):
+        yield bot
+
+
+def payload() -> dict:
+    return build_turn_payload(conversation_id="c0ffee", language="en", competition="turing-2026", messages=[])
+
+
+async def call(url: str):
+    return await call_bot(BotTarget(bot_id=1, endpoint_url=url, signing_secret=TEST_SECRET), payload())
+
+
+@pytest.mark.parametrize("status", [200, 201, 203, 299])
+async def test_every_2xx_status_with_a_valid_reply_succeeds(scripted_bot, status):
+    result = await call(scripted_bot.url(status))
+    assert result.ok, result.detail
+    assert (result.reply, result.status_code, result.failure_kind) == ("Hello.", status, "")
+
+
+@pytest.mark.parametrize("status", [300, 304, 399])
+async def test_3xx_statuses_are_refused_as_redirects_even_without_a_location(scripted_bot, status):
+    result = await call(scripted_bot.url(status))
+    assert not result.ok
+    assert (result.failure_kind, result.status_code, result.reply) == (Failure.REDIRECT, status, None)
+    assert result.detail == f"HTTP {status} redirect to ''; redirects are not followed."
+
+
+@pytest.mark.parametrize("status", [400, 401, 422, 499, 500, 503, 599])
+async def test_4xx_and_5xx_fail_even_with_a_valid_reply_in_the_body(scripted_bot, status):
+    result = await call(scripted_bot.url(status))
+    assert not result.ok
+    assert (result.failure_kind, result.status_code, result.reply) == (Failure.HTTP_STATUS, status, None)
+    assert result.detail == f"The bot answered HTTP {status}."
+
+
+@pytest.mark.parametrize("kind", ["padded", "chunked"])
+@pytest.mark.parametrize(("size", "ok"), [(199, True), (200, True), (201, False)])
+async def test_response_size_limit_at_below_and_above(scripted_bot, settings, kind, size, ok):
+    settings.BOT_MAX_RESPONSE_BYTES = 200
+    result = await call(scripted_bot.url(200, kind, size))
+    assert result.ok is ok, result.detail
+    if not ok:
+        assert (result.failure_kind, result.status_code) == (Failure.TOO_LARGE, 200)
+        assert result.detail == "The response body is larger than 200 bytes."
+
+
+@pytest.mark.parametrize(("length", "ok"), [(49, True), (50, True), (51, False)])
+async def test_reply_length_limit_at_below_and_above(scripted_bot, settings, length, ok):
+    settings.BOT_MAX_REPLY_CHARS = 50
+    result = await call(scripted_bot.url(200, "reply", length))
+    assert result.ok is ok, result.detail
+    if ok:
+        assert result.reply == "r" * length
+    else:
+        assert (result.failure_kind, result.status_code) == (Failure.TOO_LONG, 200)
+        assert result.detail == f'The "reply" has {length} characters; the limit is 50.'
+
+
+def test_reply_length_counts_characters_after_stripping(settings):
+    settings.BOT_MAX_REPLY_CHARS = 5
+    assert parse_reply(json.dumps({"reply": "  héllo  "}).encode()) == "héllo"
+    assert parse_reply(json.dumps({"reply": "héllo!"}).encode())[0] == Failure.TOO_LONG
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b"[]", Failure.BAD_SHAPE),
+        (b'["reply"]', Failure.BAD_SHAPE),
+        (b'{"reply": 5}', Failure.BAD_SHAPE),
+        (b'{"reply": null}', Failure.BAD_SHAPE),
+        (b'{"reply": ""}', Failure.EMPTY),
+        (b'{"reply": "\\n\\t "}', Failure.EMPTY),
+        (b"", Failure.BAD_JSON),
+    ],
+)
+def test_bodies_that_are_not_a_reply_are_refused_with_their_kind(body, kind):
+    outcome = parse_reply(body)
+    assert isinstance(outcome, tuple)
+    assert outcome[0] == kind
+
+
+def test_the_failure_detail_quotes_the_start_of_a_non_json_body():
+    kind, detail = parse_reply(b"<html>" + b"x" * 200)
+    assert kind == Failure.BAD_JSON
+    assert detail.endswith(repr("<html>" + "x" * 74))
