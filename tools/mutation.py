@@ -66,7 +66,11 @@ MODULES = [
             "tests/chat/test_after_end.py",
         ),
     ),
-    Module("matchmaking", ("chat/services/matchmaking.py",), ("tests/chat/test_matchmaking.py",)),
+    Module(
+        "matchmaking",
+        ("chat/services/matchmaking.py",),
+        ("tests/chat/test_matchmaking.py", "tests/chat/test_matchmaking_states.py"),
+    ),
     Module("consumer", ("chat/consumers.py",), ("tests/chat/test_consumer.py", "tests/chat/test_after_end.py")),
     Module("stats", ("leaderboard/stats.py",), ("tests/leaderboard/test_stats.py",)),
     Module(
