@@ -76,9 +76,18 @@ MODULES = [
     Module(
         "aggregates",
         ("leaderboard/aggregates.py",),
-        ("tests/leaderboard/test_tallies.py", "tests/leaderboard/test_recompute.py"),
+        (
+            "tests/leaderboard/test_tallies.py",
+            "tests/leaderboard/test_recompute.py",
+            "tests/leaderboard/test_min_turns_boundary.py",
+        ),
     ),
-    Module("tallies", ("leaderboard/tallies.py",), ("tests/leaderboard/test_tallies.py",), postgres=True),
+    Module(
+        "tallies",
+        ("leaderboard/tallies.py",),
+        ("tests/leaderboard/test_tallies.py", "tests/leaderboard/test_min_turns_boundary.py"),
+        postgres=True,
+    ),
     Module(
         "export_builder",
         ("exports/builder.py",),
