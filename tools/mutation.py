@@ -45,14 +45,17 @@ MODULES = [
         ("competitions/netguard.py",),
         ("tests/competitions/test_netguard.py", "tests/competitions/test_netguard_boundaries.py"),
     ),
-    Module("signing", ("competitions/signing.py",), ("tests/competitions/test_signing.py",)),
+    Module(
+        "signing",
+        ("competitions/signing.py",),
+        ("tests/competitions/test_signing.py", "tests/competitions/test_signing_boundaries.py"),
+    ),
     Module(
         "bot_client",
         ("competitions/bot_client.py",),
         (
             "tests/competitions/test_bot_client.py",
             "tests/competitions/test_bot_client_boundaries.py",
-            "tests/competitions/test_health.py",
         ),
     ),
     Module(
