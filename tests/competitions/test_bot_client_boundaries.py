@@ -2,11 +2,22 @@
 
 import json
 import re
+import socket
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
-from competitions.bot_client import BotTarget, build_turn_payload, call_bot, parse_reply
+from competitions.bot_client import (
+    BotTarget,
+    build_health_payload,
+    build_turn_payload,
+    call_bot,
+    call_bot_sync,
+    parse_reply,
+)
 from competitions.models import BotCall
 from tests.competitions.botserver import (  # noqa: F401 -- fixtures
     TEST_SECRET,
@@ -157,3 +168,67 @@ def test_the_failure_detail_quotes_the_start_of_a_non_json_body():
     kind, detail = parse_reply(b"<html>" + b"x" * 200)
     assert kind == Failure.BAD_JSON
     assert detail.endswith(repr("<html>" + "x" * 74))
+
+
+def test_failure_details_for_a_shape_or_an_empty_reply_are_exact():
+    assert parse_reply(b"[]") == (
+        Failure.BAD_SHAPE,
+        'The response must be a JSON object with a string "reply", e.g. {"reply": "Hi!"}.',
+    )
+    assert parse_reply(b'{"reply": " "}') == (Failure.EMPTY, 'The "reply" is empty.')
+
+
+async def test_a_declared_oversized_body_is_refused_without_waiting_for_it(settings):
+    """The bot declares more than the limit and then stalls: the declaration alone is enough to refuse."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Stalling(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(200)
+            self.send_header("content-length", "201")
+            self.end_headers()
+            self.wfile.write(b'{"reply": "')
+            self.wfile.flush()
+            time.sleep(1.5)
+
+        def log_message(self, format: str, *args) -> None:
+            pass
+
+    settings.BOT_MAX_RESPONSE_BYTES = 200
+    settings.BOT_READ_TIMEOUT = 1.0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    with running(server):
+        result = await call(f"http://127.0.0.1:{server.server_address[1]}/")
+    assert (result.failure_kind, result.status_code) == (Failure.TOO_LARGE, 200)
+    assert result.latency_ms < 900
+
+
+async def test_the_latency_of_a_failure_is_in_milliseconds(scripted_bot, settings):
+    settings.BOT_READ_TIMEOUT = 0.3
+    settings.BOT_TOTAL_TIMEOUT = 5
+    with socket.socket() as listener:  # accepts the connection, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        result = await call(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    assert result.failure_kind == Failure.TIMEOUT
+    assert 250 <= result.latency_ms < 3000
+
+
+def test_the_sync_call_passes_its_options_on(scripted_bot, settings):
+    target = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET)
+    assert call_bot_sync(target, payload()).ok
+    refused = call_bot_sync(target, payload(), allowed_networks=[])
+    assert refused.failure_kind == Failure.BLOCKED
+    assert scripted_bot.requests == 1
+
+
+def test_the_health_probe_defaults_to_english_and_no_competition():
+    payload = build_health_payload()
+    assert (payload["kind"], payload["language"], payload["competition"]) == ("health", "en", "")
+    (message,) = payload["messages"]
+    assert set(message) == {"role", "text", "timestamp"}
+    assert abs(datetime.fromisoformat(message["timestamp"]) - timezone.now()) < timedelta(seconds=5)
+    assert build_health_payload(language="de", competition="turing")["competition"] == "turing"
