@@ -91,3 +91,25 @@ def test_sort_key_breaks_ties_by_rate_then_name_and_puts_no_data_last():
         "e": None,
     }
     assert sorted(rows, key=lambda name: stats.leaderboard_sort_key(rows[name], name)) == ["d", "c", "a", "b", "e"]
+
+
+def test_weights_below_one_still_give_an_interval_at_the_asked_confidence():
+    interval, effective_n = stats.weighted_proportion_interval(0.25, 0.5, 0.125)  # two judgments of weight 0.25
+    assert effective_n == pytest.approx(2.0)
+    assert interval == stats.wilson_interval(1.0, 2.0)
+    narrow, _ = stats.weighted_proportion_interval(0.25, 0.5, 0.125, confidence=0.8)
+    assert narrow == stats.wilson_interval(1.0, 2.0, confidence=0.8)
+
+
+def test_alpha_of_a_single_unit_with_two_different_values_is_zero():
+    assert stats.krippendorff_alpha_interval_from_sums([UnitSums(2, 6, 20)]) == pytest.approx(0.0)  # 2 and 4
+
+
+def test_alpha_on_a_small_scale_is_not_mistaken_for_no_variation():
+    # Expected disagreement here is about 0.03: small, but far from zero.
+    assert stats.krippendorff_alpha_interval([[0.1, 0.3], [0.1, 0.3]]) == pytest.approx(1.0)
+
+
+def test_a_bot_with_a_zero_interval_still_sorts_before_one_without_data():
+    rows = {"a": None, "z": Interval(0.0, 0.0, 0.0)}
+    assert sorted(rows, key=lambda name: stats.leaderboard_sort_key(rows[name], name)) == ["z", "a"]
