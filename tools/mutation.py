@@ -67,6 +67,8 @@ MODULES = [
             "tests/chat/test_bot_turns.py",
             "tests/chat/test_moderation.py",
             "tests/chat/test_after_end.py",
+            "tests/chat/test_judgment_rules.py",
+            "tests/chat/test_matchmaking.py",
         ),
     ),
     Module(
