@@ -61,14 +61,14 @@ MODULES = [
     Module(
         "chat_services",
         ("chat/services/conversations.py", "chat/services/judgments.py", "chat/services/evaluators.py"),
+        # Service-level tests only: the websocket tests (consumer, bot turns) take seconds each, per mutant.
         (
-            "tests/chat/test_consumer.py",
-            "tests/chat/test_judgments.py",
-            "tests/chat/test_bot_turns.py",
-            "tests/chat/test_moderation.py",
             "tests/chat/test_after_end.py",
             "tests/chat/test_judgment_rules.py",
+            "tests/chat/test_evaluator_pool.py",
+            "tests/chat/test_judgments.py",
             "tests/chat/test_matchmaking.py",
+            "tests/chat/test_moderation.py",
         ),
     ),
     Module(
@@ -76,7 +76,7 @@ MODULES = [
         ("chat/services/matchmaking.py",),
         ("tests/chat/test_matchmaking.py", "tests/chat/test_matchmaking_states.py"),
     ),
-    Module("consumer", ("chat/consumers.py",), ("tests/chat/test_consumer.py", "tests/chat/test_after_end.py")),
+    Module("consumer", ("chat/consumers.py",), ("tests/chat/test_consumer.py",)),
     Module(
         "stats",
         ("leaderboard/stats.py",),
