@@ -100,3 +100,18 @@ def test_messages_and_bot_replies_are_moderated_in_the_chats_language():
     turn = services.bot_turn_claim(conversation_id=chat.pk)
     reply = services.bot_reply_post(turn=turn, text="HELLO", latency_ms=1.0).message
     assert (reply.flagged, reply.moderation_labels, reply.delivered_text) == (True, ["shouting-ko"], "*****")
+
+
+@override_settings(CHAT_MODERATION_FILTER="tests.chat.test_moderation.ShoutingFilter")
+def test_the_bot_sees_what_the_evaluator_delivered_and_its_own_words():
+    chat = ConversationFactory()
+    first = services.message_post(conversation=chat, side="a", author=chat.evaluator_a, client_msg_id="1", text="HEY")
+    assert (first.message.author, first.message.text, first.message.delivered_text) == (chat.evaluator_a, "HEY", "***")
+    reply = services.bot_reply_post(turn=services.bot_turn_claim(conversation_id=chat.pk), text="hi", latency_ms=1.0)
+    assert (reply.message.author, reply.message.client_msg_id) == (None, "")
+    services.message_post(conversation=chat, side="a", author=chat.evaluator_a, client_msg_id="2", text="again")
+    turn = services.bot_turn_claim(conversation_id=chat.pk)
+    assert [(m["role"], m["text"]) for m in turn.history] == [("user", "***"), ("bot", "hi"), ("user", "again")]
+    assert all(set(m) == {"role", "text", "timestamp"} for m in turn.history)
+    assert turn.history[0]["timestamp"] == first.message.created_at.isoformat()
+    assert turn.signing_secret == chat.bot.signing_secret
