@@ -434,3 +434,69 @@ def test_a_judgment_records_the_message_count_it_was_made_on():
         reason=" because ",
     )
     assert (recorded.message_count, recorded.reason, recorded.verdict) == (2, "because", "human")
+
+
+# Exact refusal codes (the protocol's error codes) and who counts towards a limit.
+
+
+def refused_code(chat, text="hello", **kwargs) -> str:
+    with pytest.raises(services.MessageRejected) as rejected:
+        post(chat, text, **kwargs)
+    return rejected.value.code
+
+
+def test_refusal_codes_are_the_protocols(settings):
+    settings.CHAT_MESSAGES_PER_10S = 1
+    chat = ConversationFactory(competition=CompetitionFactory(max_message_chars=3))
+    assert refused_code(chat, " ") == "empty"
+    assert refused_code(chat, "long") == "too_long"
+    post(chat, "hi", client_msg_id="1")
+    assert refused_code(chat, "hi", client_msg_id="2") == "rate_limited"
+    stranger = UserFactory()
+    with pytest.raises(services.NotAParticipant) as refused:
+        post(chat, "hi", author=stranger)
+    assert str(refused.value) == "You can no longer write in this chat."
+
+
+def test_the_rate_limit_counts_only_this_chat(settings):
+    settings.CHAT_MESSAGES_PER_10S = 1
+    user = UserFactory()
+    busy = ConversationFactory(evaluator_a=user, status="ended")
+    MessageFactory(conversation=busy, seq=1, side="a", created_at=timezone.now())
+    chat = ConversationFactory(evaluator_a=user)
+    assert post(chat).created
+
+
+def test_a_suspension_elsewhere_or_of_someone_else_does_not_block_this_chat():
+    chat = ConversationFactory()
+    EvaluatorFactory(user=chat.evaluator_a, status=Evaluator.Status.SUSPENDED)  # in another competition
+    EvaluatorFactory(competition=chat.competition, status=Evaluator.Status.SUSPENDED)  # another evaluator
+    assert post(chat).created
+
+
+def test_a_resent_message_returns_its_event_again():
+    chat = ConversationFactory()
+    post(chat, "hello", client_msg_id="m1")
+    again = post(chat, "hello", client_msg_id="m1")
+    assert [(event["type"], event["seq"], event["client_msg_id"]) for event in again.events] == [
+        ("chat.message", 1, "m1")
+    ]
+
+
+def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_commit_callbacks):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from chat.events import conversation_group
+
+    chat = ConversationFactory()
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(conversation_group(chat.pk), channel)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert services.conversation_end(conversation=chat, reason=Conversation.EndReason.TIME)
+    assert len(callbacks) == 1
+    event = async_to_sync(layer.receive)(channel)
+    assert (event["type"], event["reason"], event["by_side"]) == ("chat.ended", "time", "")
+    chat.refresh_from_db()
+    assert chat.ended_by == ""
