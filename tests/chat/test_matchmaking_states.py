@@ -195,3 +195,21 @@ def test_poll_with_nothing_waiting_is_idle_and_with_a_chat_elsewhere_too():
     chat = start(other, user).conversation
     assert services.match_poll(competition=competition, user=user) == ("idle", None)
     assert services.match_poll(competition=other, user=user) == ("matched", chat)
+
+
+def test_cancelling_one_request_leaves_the_others_waiting():
+    competition = CompetitionFactory(control_chat_share=0.0)
+    mine = start(competition, ready_evaluator(competition))
+    theirs = start(competition, ready_evaluator(competition))
+    assert services.match_request_cancel(match_request=mine)
+    theirs.refresh_from_db()
+    assert theirs.status == MatchRequest.Status.WAITING
+
+
+def test_someone_elses_chat_is_not_reported_as_mine():
+    competition = CompetitionFactory(control_chat_share=0.0)
+    BotFactory(competition=competition)
+    busy, idle = ready_evaluator(competition), ready_evaluator(competition)
+    chat = start(competition, busy).conversation
+    assert services.match_poll(competition=competition, user=idle) == ("idle", None)
+    assert services.match_poll(competition=competition, user=busy) == ("matched", chat)
