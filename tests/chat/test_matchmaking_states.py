@@ -213,3 +213,18 @@ def test_someone_elses_chat_is_not_reported_as_mine():
     chat = start(competition, busy).conversation
     assert services.match_poll(competition=competition, user=idle) == ("idle", None)
     assert services.match_poll(competition=competition, user=busy) == ("matched", chat)
+
+
+def test_another_evaluators_chat_does_not_hold_me_back_and_my_own_is_named():
+    competition = CompetitionFactory(control_chat_share=0.0)
+    BotFactory(competition=competition)
+    busy, free = ready_evaluator(competition), ready_evaluator(competition)
+    busy_chat = start(competition, busy).conversation
+    assert start(competition, free).status == MatchRequest.Status.MATCHED
+    with pytest.raises(services.AlreadyInChat) as in_chat:
+        start(competition, busy)
+    assert in_chat.value.conversation == busy_chat
+    services.conversation_leave(conversation=busy_chat, side="a")
+    with pytest.raises(services.JudgmentPending) as pending:
+        start(competition, busy)
+    assert pending.value.conversation == busy_chat
