@@ -483,12 +483,14 @@ def test_a_resent_message_returns_its_event_again():
     ]
 
 
-def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_commit_callbacks):
+def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_commit_callbacks, settings):
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from chat.events import conversation_group
 
+    # The in-memory layer lets this synchronous test listen on a group (Redis pub/sub wants a consumer's loop).
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     chat = ConversationFactory()
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
