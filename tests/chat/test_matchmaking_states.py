@@ -8,7 +8,7 @@ from django.utils import timezone
 from chat import services
 from chat.models import MatchRequest, PartnerKind
 from competitions.models import Competition
-from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
+from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, JudgmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +228,61 @@ def test_another_evaluators_chat_does_not_hold_me_back_and_my_own_is_named():
     with pytest.raises(services.JudgmentPending) as pending:
         start(competition, busy)
     assert pending.value.conversation == busy_chat
+
+
+def refusal(exception, competition, user, **kwargs) -> str:
+    with pytest.raises(exception) as refused:
+        start(competition, user, **kwargs)
+    return str(refused.value)
+
+
+def test_each_refusal_to_queue_says_why():
+    competition = CompetitionFactory(control_chat_share=0.0, languages=["en"])
+    elsewhere = EvaluatorFactory()  # ready, but in another competition's pool
+    assert refusal(services.NotInvited, competition, elsewhere.user) == "Join the competition's evaluator pool first."
+    EvaluatorFactory(competition=competition)  # someone else's evaluator row here does not count either
+    assert refusal(services.NotInvited, competition, UserFactory()) == "Join the competition's evaluator pool first."
+    unready = services.evaluator_join(competition=competition, user=UserFactory())
+    expected = "Consent to the terms and pass the onboarding first."
+    assert refusal(services.EvaluatorNotReady, competition, unready.user) == expected
+    user = ready_evaluator(competition)
+    assert refusal(services.MatchmakingClosed, competition, user, language="de") == "This language is not offered."
+    set_fields(competition, matchmaking_paused=True)
+    assert refusal(services.MatchmakingClosed, competition, user) == "Chats are not open right now."
+    services.evaluator_suspend(evaluator=services.evaluator_join(competition=competition, user=user), reason="spam")
+    assert refusal(services.EvaluatorSuspended, competition, user) == "spam"
+
+
+def test_queueing_cancels_only_my_own_waiting_requests_elsewhere():
+    elsewhere, here = CompetitionFactory(control_chat_share=0.0), CompetitionFactory(control_chat_share=0.0)
+    BotFactory(competition=elsewhere)
+    user = EvaluatorFactory(competition=elsewhere).user
+    EvaluatorFactory(competition=here, user=user)
+    matched = start(elsewhere, user)
+    services.conversation_leave(conversation=matched.conversation, side="a")
+    JudgmentFactory(conversation=matched.conversation)
+    third = CompetitionFactory(control_chat_share=0.0)
+    someone = start(third, ready_evaluator(third))  # someone else, waiting elsewhere
+    start(here, user)
+    matched.refresh_from_db()
+    someone.refresh_from_db()
+    assert matched.status == MatchRequest.Status.MATCHED
+    assert someone.status == MatchRequest.Status.WAITING
+
+
+def test_a_human_partner_is_the_longest_waiting_one_of_this_competition_who_wants_a_human():
+    competition = CompetitionFactory(control_chat_share=0.5, human_partner_wait_seconds=60)
+    other = CompetitionFactory(control_chat_share=0.5, human_partner_wait_seconds=60)
+    now = timezone.now()
+    bot_seeker = start(competition, ready_evaluator(competition), rng=FixedRandom(0.99))  # wants a bot; none live
+    start(other, ready_evaluator(other), rng=FixedRandom(0.0))  # wants a human, in another competition
+    newer = start(competition, ready_evaluator(competition), rng=FixedRandom(0.0))
+    older = MatchRequest.objects.create(
+        competition=competition, user=ready_evaluator(competition), language="en", wants_human=True
+    )
+    MatchRequest.objects.filter(pk=older.pk).update(created_at=now - timedelta(seconds=30))
+    assert (bot_seeker.wants_human, bot_seeker.status) == (False, MatchRequest.Status.WAITING)
+    assert newer.status == MatchRequest.Status.WAITING
+    last = start(competition, ready_evaluator(competition), rng=FixedRandom(0.0))
+    assert last.status == MatchRequest.Status.MATCHED
+    assert last.conversation.evaluator_a == older.user
