@@ -40,12 +40,13 @@ class ScriptedBot:
 
         bot = self
         self.requests = 0
+        self.bodies: list[bytes] = []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length") or 0))
+                bot.bodies.append(self.rfile.read(int(self.headers.get("content-length") or 0)))
                 bot.requests += 1
                 status, kind, size = re.fullmatch(r"/(\d+)/(\w+)/(\d+)", self.path).groups()
                 size = int(size)
@@ -220,6 +221,7 @@ async def test_the_latency_of_a_failure_is_in_milliseconds(scripted_bot, setting
 def test_the_sync_call_passes_its_options_on(scripted_bot, settings):
     target = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET)
     assert call_bot_sync(target, payload()).ok
+    assert json.loads(scripted_bot.bodies[0]) == payload()
     refused = call_bot_sync(target, payload(), allowed_networks=[])
     assert refused.failure_kind == Failure.BLOCKED
     assert scripted_bot.requests == 1
