@@ -1,5 +1,6 @@
 """The bot client at its edges: HTTP status boundaries, size and length limits at, below and above the limit."""
 
+import asyncio
 import json
 import re
 import socket
@@ -234,3 +235,55 @@ def test_the_health_probe_defaults_to_english_and_no_competition():
     assert set(message) == {"role", "text", "timestamp"}
     assert abs(datetime.fromisoformat(message["timestamp"]) - timezone.now()) < timedelta(seconds=5)
     assert build_health_payload(language="de", competition="turing")["competition"] == "turing"
+
+
+def test_a_success_has_no_detail_and_its_latency_in_milliseconds(scripted_bot):
+    async def measure():
+        started = time.perf_counter()
+        result = await call(scripted_bot.url(200))
+        return result, (time.perf_counter() - started) * 1000
+
+    result, elapsed_ms = asyncio.run(measure())
+    assert (result.ok, result.detail, result.failure_kind) == (True, "", "")
+    assert 0.05 < result.latency_ms <= elapsed_ms
+
+
+def test_the_body_is_compact_utf8_json(scripted_bot):
+    message = {"role": "user", "text": '안녕, "bot"', "timestamp": "2026-05-01T10:00:00+00:00"}
+    body_payload = build_turn_payload(conversation_id="c", language="ko", competition="t", messages=[message])
+    target = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET)
+    assert call_bot_sync(target, body_payload).ok
+    assert scripted_bot.bodies[0] == json.dumps(body_payload, ensure_ascii=False, separators=(",", ":")).encode()
+    assert "안녕".encode() in scripted_bot.bodies[0]
+
+
+async def test_a_timeout_names_every_limit(settings):
+    settings.BOT_CONNECT_TIMEOUT = 1.0
+    settings.BOT_READ_TIMEOUT = 0.3
+    settings.BOT_TOTAL_TIMEOUT = 5
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        result = await call(f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    assert result.detail == "No answer within the time limit (connect 1 s, read 0.3 s, total 5 s)."
+
+
+async def test_a_connection_closed_without_an_answer_is_an_error_not_a_crash():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        async def hang_up():
+            loop = asyncio.get_running_loop()
+            listener.setblocking(False)
+            connection, _ = await loop.sock_accept(listener)
+            await loop.sock_recv(connection, 65536)
+            connection.close()
+
+        closer = asyncio.create_task(hang_up())
+        result = await call(f"http://127.0.0.1:{port}/")
+        await closer
+    assert (result.ok, result.failure_kind, result.status_code) == (False, Failure.ERROR, None)
+    assert result.detail.startswith("HTTP error talking to the bot: RemoteProtocolError: ")
+    assert result.latency_ms > 0
