@@ -42,6 +42,7 @@ class ScriptedBot:
         bot = self
         self.requests = 0
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -49,6 +50,7 @@ class ScriptedBot:
             def do_POST(self) -> None:
                 bot.bodies.append(self.rfile.read(int(self.headers.get("content-length") or 0)))
                 bot.requests += 1
+                bot.headers.append({key.lower(): value for key, value in self.headers.items()})
                 status, kind, size = re.fullmatch(r"/(\d+)/(\w+)/(\d+)", self.path).groups()
                 size = int(size)
                 if kind == "reply":
@@ -255,6 +257,8 @@ def test_the_body_is_compact_utf8_json(scripted_bot):
     assert call_bot_sync(target, body_payload).ok
     assert scripted_bot.bodies[0] == json.dumps(body_payload, ensure_ascii=False, separators=(",", ":")).encode()
     assert "안녕".encode() in scripted_bot.bodies[0]
+    sent = scripted_bot.headers[0]
+    assert (sent["user-agent"], sent["content-type"]) == ("HuLiC-bot-client/1", "application/json")
 
 
 async def test_a_timeout_names_every_limit(settings):
