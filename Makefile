@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench install migrate deploy worker beat messages
+.PHONY: run test lint format bench install migrate deploy worker beat messages mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ beat: install
 
 messages: install
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# Mutation testing of the critical modules, one module at a time (slow: minutes per module; see docs/testing.md).
+# `make mutation MODULES="netguard signing"` for some of them.
+mutation: install
+	$(PY) tools/mutation.py $(MODULES)

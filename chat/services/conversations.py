@@ -409,6 +409,10 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
             .select_related("competition")
             .get(pk=turn.conversation_id)
         )
+        # The deadline can pass while the bot "types" with no socket's timer to end the chat: end it here, or the
+        # reply would land in the transcript after the time limit.
+        if locked.is_active and locked.is_past_deadline():
+            conversation_end(conversation=locked, reason=Conversation.EndReason.TIME)
         if not locked.is_active:
             return None
         if turn.claimed_at is not None and locked.bot_turn_started_at != turn.claimed_at:
