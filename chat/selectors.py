@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from chat.models import (
@@ -80,8 +80,10 @@ def judgment_excluded(*, conversation: Conversation, user) -> bool:
 def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
     """Live bots this evaluator may chat with, the ones that most need judgments first.
 
-    Excludes the evaluator's own teams' bots, the bot of their previous chat, and bots they have already met
-    ``max_chats_per_evaluator_per_bot`` times.
+    Excludes the evaluator's own teams' bots and bots they have already met ``max_chats_per_evaluator_per_bot``
+    times. The bot of their previous chat comes last rather than being left out: left out, a competition's only
+    bot would be "unavailable" right after a bot chat and not after a control chat, telling the two apart
+    (docs/blinding.md).
     """
     bots = Bot.objects.live().filter(competition=competition).exclude(team__memberships__user=user)
     previous = (
@@ -90,8 +92,6 @@ def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
         .values_list("bot_id", flat=True)
         .first()
     )
-    if previous is not None:
-        bots = bots.exclude(pk=previous)
     chats_with_user = (
         Conversation.objects.filter(bot=OuterRef("pk"), evaluator_a=user)
         .exclude(status=Conversation.Status.BOT_FAILED)
@@ -105,9 +105,10 @@ def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
         bots.annotate(
             chats_with_user=Coalesce(Subquery(chats_with_user, output_field=IntegerField()), zero),
             judged_count=Coalesce(Subquery(judged, output_field=IntegerField()), zero),
+            is_previous=Case(When(pk=previous, then=Value(1)), default=zero, output_field=IntegerField()),
         )
         .filter(chats_with_user__lt=competition.max_chats_per_evaluator_per_bot)
-        .order_by("judged_count", "?")
+        .order_by("is_previous", "judged_count", "?")
     )
 
 

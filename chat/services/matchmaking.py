@@ -213,8 +213,7 @@ def match_unavailable_reason(*, competition: Competition, user) -> str:
     """Why no bot can be offered to this evaluator now ("" when one can).
 
     BOTS_USED_UP: every live bot they may meet has reached ``max_chats_per_evaluator_per_bot`` with them.
-    NO_PARTNER: no bot is live for them (none registered, all failing or disabled) or the one left is the
-    bot of their previous chat.
+    NO_PARTNER: no bot is live for them (none registered, all failing or disabled).
     """
     if selectors.bots_available_for(competition=competition, user=user).exists():
         return ""

@@ -95,7 +95,8 @@ async def test_a_database_error_while_claiming_the_turn_is_retried_and_the_bot_s
 @pytest.mark.parametrize("behaviour", ["hang", "fail"])
 async def test_a_failing_bot_is_retried_once_then_the_chat_ends_neutrally(localbot, behaviour):
     localbot.hang_seconds = 1.5
-    chat = await bot_chat(localbot.url(behaviour))
+    # One message counts here, so the failed chat is long enough to need a judgment (shorter ones need none).
+    chat = await bot_chat(localbot.url(behaviour), min_turns_to_count=1)
     alice, _ = await connect(chat.evaluator_a, chat)
     await alice.send_json_to({"type": "message", "client_msg_id": "m1", "text": "are you there?"})
     ended, _ = await receive_until(alice, "ended", timeout=8)

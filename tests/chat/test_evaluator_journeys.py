@@ -64,7 +64,8 @@ def test_with_every_bot_failing_the_page_says_no_partner_is_available(client):
     assert 'id="start-form"' not in page
 
 
-def test_a_wait_that_no_bot_can_end_is_ended_by_the_next_poll():
+def test_a_wait_that_no_bot_can_end_is_ended_by_the_next_poll(settings):
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # a hold of its own (at most 5 s): it wants a human until then
     competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=5)
     bot = BotFactory(competition=competition)
     user = EvaluatorFactory(competition=competition).user

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from chat import services
+from chat import selectors, services
 from chat.models import Conversation, Evaluator, MatchRequest, PartnerKind
 from competitions.models import Bot, Competition
 from tests.factories import (
@@ -47,6 +47,20 @@ def test_pairs_the_evaluator_with_a_live_bot(bot_only):
     assert (chat.partner_kind, chat.bot, chat.evaluator_a, chat.fell_back_to_bot) == ("bot", live, user, False)
     assert chat.alias_b and chat.first_speaker in "ab"
     assert chat.deadline_at - chat.started_at == timedelta(seconds=bot_only.chat_time_limit_seconds)
+
+
+@pytest.mark.django_db
+def test_the_bot_of_the_previous_chat_comes_last_but_is_never_refused(bot_only):
+    bot_only.max_chats_per_evaluator_per_bot = 5
+    bot_only.save()
+    first = BotFactory(competition=bot_only)
+    user = ready_evaluator(bot_only)
+    ConversationFactory(competition=bot_only, bot=first, evaluator_a=user, status=Conversation.Status.ENDED)
+    # Its only bot: offered again, as it would be after a control chat (docs/blinding.md).
+    assert services.match_unavailable_reason(competition=bot_only, user=user) == ""
+    second = BotFactory(competition=bot_only)
+    JudgmentFactory.create_batch(3, bot=second)  # needs judgments less than the first, yet comes first
+    assert list(selectors.bots_available_for(competition=bot_only, user=user)) == [second, first]
 
 
 @pytest.mark.django_db

@@ -56,7 +56,8 @@ def test_consent_onboarding_and_start_lead_into_a_blind_chat(client, competition
     assert chat.alias_b in room
 
 
-def test_waiting_page_polls_match_status_which_pairs(client):
+def test_waiting_page_polls_match_status_which_pairs(client, settings):
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # a hold of its own: until then it waits for a human
     competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=600)
     first, second = UserFactory(), UserFactory()
     for user in (first, second):
