@@ -29,7 +29,8 @@ api_patterns = [
     path("docs/", api_docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("redoc/", api_docs_csp(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     # Last: paths ending in "/" that nothing above matched (others are first given their slash by APPEND_SLASH).
-    re_path(r"^(?P<path>.*/)$", api_not_found),
+    # [\s\S], not ".": a path with a newline in it (%0A) is an API path too.
+    re_path(r"^(?P<path>[\s\S]*/)$", api_not_found),
 ]
 
 urlpatterns = [

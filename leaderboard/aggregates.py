@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 import numpy as np
 import pandas
 from django.db import connection, transaction
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import (
     Case,
     CharField,
@@ -202,8 +203,14 @@ def _cells_postgres(competition: Competition, keys: list[str]) -> np.ndarray:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
         cursor.execute("SET LOCAL jit = off")
-        # mogrify quotes the parameters as execute would; COPY takes no parameters of its own.
-        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT", buffer)
+        # compose_sql quotes the parameters as execute would (either driver); COPY takes no parameters of its own.
+        statement = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT"
+        if is_psycopg3:  # the platform's driver: the COPY's chunks written as they come
+            with cursor.cursor.copy(statement) as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+        else:
+            cursor.copy_expert(statement, buffer)
     if not buffer.getvalue():
         return np.zeros((0, 5 + 2 * len(keys)))
     buffer.seek(0)

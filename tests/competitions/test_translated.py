@@ -60,6 +60,8 @@ def test_the_admin_edits_criteria_and_quiz_as_text_and_texts_side_by_side(client
     page = client.get(url).content.decode()
     assert 'name="description_ko"' in page and 'name="languages" value="ko"' in page
     assert "human_likeness | Human-likeness" in page
+    # The analysis plan's fields come prefilled with the competition's values (the model's defaults here).
+    assert 'name="equivalence_margin" value="0.1"' in page and 'name="min_judgments_to_rank" value="30"' in page
     form = {
         "title": competition.title,
         "slug": competition.slug,
@@ -80,6 +82,8 @@ def test_the_admin_edits_criteria_and_quiz_as_text_and_texts_side_by_side(client
         "onboarding_questions": questions_as_text([QUESTION]),
         "evaluator_pool": "open",
         "participant_downloads": "none",
+        "equivalence_margin": 0.1,
+        "min_judgments_to_rank": 30,
     }
     response = client.post(url, form)
     assert response.status_code == 302, response.context["adminform"].form.errors

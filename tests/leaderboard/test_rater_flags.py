@@ -118,7 +118,7 @@ def test_flagged_evaluators_appear_in_the_control_room_with_evidence(client, com
     competition_recompute(competition_id=competition.pk)
     client.force_login(organizer)
 
-    html = client.get(reverse("admin:exports_controlroom_room", args=[competition.pk])).content.decode()
+    html = client.get(reverse("admin:controlroom_controlroom_room", args=[competition.pk])).content.decode()
     evaluators_page = client.get(reverse("leaderboard-evaluators", kwargs={"slug": competition.slug}))
 
     assert "<strong>clicker</strong>" in html and "Always the same verdict — 12/12 bot" in html

@@ -46,10 +46,11 @@ def test_missing_token_and_unknown_objects_answer_in_the_same_shape(api):
     unknown = api.get(reverse("api-bot-detail", kwargs={"bot_id": 999_999}))
     not_a_number = api.get("/api/v1/bots/not-a-number/")
     nowhere = api.post("/api/v1/no/such/endpoint/", {}, format="json")
+    a_newline_in_a_slug = api.post("/api/v1/teams/%0A%5B/invitations/", {}, format="json")
 
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
-    for response in (not_a_number, nowhere):
+    for response in (not_a_number, nowhere, a_newline_in_a_slug):
         assert response.status_code == 404
         assert response["content-type"] == "application/json"
         assert response.json() == {"code": "not_found", "detail": "Not found."}

@@ -6,6 +6,7 @@ import random
 
 import pytest
 from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from chat.models import Conversation
 from competitions.models import Competition
@@ -112,7 +113,12 @@ def test_review_csv_and_api_follow_the_leaderboard_visibility(client, world):
     url_csv = reverse("review-board-csv", kwargs={"slug": world.competition.slug})
     url_api = reverse("api-review-board", kwargs={"slug": world.competition.slug})
     assert client.get(url_csv).status_code == 403
-    assert client.get(url_api).status_code == 403
+    hidden = client.get(url_api)
+    assert hidden.status_code == 403 and set(hidden.json()) == {"code", "detail"}
+    # The schema documents that answer (schemathesis checks every answer against it).
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    responses = schema["paths"]["/api/v1/competitions/{slug}/review/"]["get"]["responses"]
+    assert responses["403"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ApiError"
 
     world.competition.phase = Competition.Phase.CLOSED
     world.competition.save()
