@@ -30,6 +30,10 @@ class FixedRandom:
     def choice(self, seq):
         return seq[0]
 
+    def gauss(self, mu: float, sigma: float) -> float:
+        """The match hold's draw (chat.presence): its median."""
+        return mu
+
 
 def ready_evaluator(competition):
     return EvaluatorFactory(competition=competition, user=UserFactory()).user
