@@ -64,10 +64,18 @@ def test_a_bot_chat_and_a_human_chat_show_the_same_page_states(new_page, orm, el
     fields = {"max_turns": 4, "title": "Blind test"}
     human_arena = orm(create_competition, slug="humans", control_chat_share=1.0, **fields)
     bot_arena = orm(create_competition, slug="bots", control_chat_share=0.0, **fields)
-    orm(
-        BotFactory, team=orm(TeamFactory, name="Lab E", slug="lab-e"), competition=bot_arena, name="ELIZA",
-        endpoint_url=f"http://127.0.0.1:{port}/", signing_secret=secret, status=Bot.Status.VERIFIED,
-    )  # fmt: skip
+    # Live bots in both arenas (the same ELIZA process behind all): an arena without one says "no chat partner
+    # is available right now", and the bot of an evaluator's previous chat is not offered next, so the bot arena
+    # needs two for its start page to come back after the first chat.
+    for arena, team_slug, name in (
+        (bot_arena, "lab-e", "ELIZA"),
+        (bot_arena, "lab-f", "ELIZA two"),
+        (human_arena, "lab-h", "ELIZA three"),
+    ):
+        orm(
+            BotFactory, team=orm(TeamFactory, name=f"Team {team_slug}", slug=team_slug), competition=arena,
+            name=name, endpoint_url=f"http://127.0.0.1:{port}/", signing_secret=secret, status=Bot.Status.VERIFIED,
+        )  # fmt: skip
     for name in ("bob", "carol"):
         orm(UserFactory, username=name)
     alice, bob, carol = new_page(), new_page(), new_page()

@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def closed_competition_with_scores():
-    competition = CompetitionFactory(slug="final", phase="closed")
+    # Factory chats have no messages, so the declared response-pattern rules would find every evaluator "silent"
+    # and exclude them all (no rates, no baseline, no chart): this page's layout is tested with nobody excluded.
+    competition = CompetitionFactory(slug="final", phase="closed", exclusion_rules={"exclude": []})
     judges = [UserFactory(username=f"judge{i}") for i in range(4)]
     for judge in judges:
         EvaluatorFactory(competition=competition, user=judge, status=Evaluator.Status.ACTIVE)
