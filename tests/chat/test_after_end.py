@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import Conversation, Evaluator, Message
-from chat.services import conversations
 from tests.factories import (
     CompetitionFactory,
     ConversationFactory,
@@ -285,19 +284,30 @@ def test_no_bot_turn_is_claimed_past_the_deadline_or_at_the_turn_limit():
 
 
 def test_a_turn_is_claimed_once_until_its_claim_goes_stale(settings):
-    settings.BOT_TOTAL_TIMEOUT = 10
-    settings.CHAT_BOT_DELAY_MAX_MS = 4000
-    assert conversations.bot_turn_stale_after() == timedelta(seconds=2 * 10 + 4 + 5)
+    settings.CHAT_BOT_TURN_LEASE_SECONDS = 30
     chat = ConversationFactory()
     post(chat, "hi bot")
     first = claim(chat)
     assert services.bot_turn_claim(conversation_id=chat.pk) is None
-    almost = timezone.now() - timedelta(seconds=28)
-    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=almost)
+    now = timezone.now()
+    # An old claim whose heartbeat is fresh is alive; so is one whose last heartbeat is still inside the lease.
+    Conversation.objects.filter(pk=chat.pk).update(
+        bot_turn_started_at=now - timedelta(hours=1), bot_turn_heartbeat_at=now
+    )
     assert services.bot_turn_claim(conversation_id=chat.pk) is None
-    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now() - timedelta(seconds=30))
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_heartbeat_at=timezone.now() - timedelta(seconds=29))
+    assert services.bot_turn_claim(conversation_id=chat.pk) is None
+    # The check runs a few milliseconds after this update: a heartbeat 30 s old has reached the lease.
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_heartbeat_at=timezone.now() - timedelta(seconds=30))
     again = claim(chat)
     assert (again.answers_seq, again.prompt) == (first.answers_seq, first.prompt) == (1, "hi bot")
+    # A claim without a heartbeat is as alive as its start.
+    Conversation.objects.filter(pk=chat.pk).update(
+        bot_turn_started_at=timezone.now() - timedelta(seconds=29), bot_turn_heartbeat_at=None
+    )
+    assert services.bot_turn_claim(conversation_id=chat.pk) is None
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now() - timedelta(seconds=30))
+    assert claim(chat).answers_seq == 1
 
 
 def test_a_released_turn_can_be_claimed_again():

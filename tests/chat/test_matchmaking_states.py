@@ -43,6 +43,11 @@ def start(competition, user, *, rng=None, language="en"):
     return services.match_request_start(competition=competition, user=user, language=language, rng=rng)
 
 
+def with_holds(settings):
+    """Real match holds: with the fixed random source a request is held min(5 s, human_partner_wait_seconds)."""
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0
+
+
 def set_fields(competition, **fields):
     Competition.objects.filter(pk=competition.pk).update(**fields)
     competition.refresh_from_db()
@@ -59,14 +64,15 @@ def test_no_queueing_outside_the_evaluation_phase(phase):
 
 
 @pytest.mark.parametrize("phase", NOT_EVALUATING)
-def test_a_request_queued_before_the_phase_ended_is_not_matched(phase):
+def test_a_request_queued_before_the_phase_ended_is_not_matched(phase, settings):
+    with_holds(settings)
     competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=60)
     BotFactory(competition=competition)
     first, second = ready_evaluator(competition), ready_evaluator(competition)
     waiting = start(competition, first, rng=FixedRandom(0.0))
-    assert waiting.status == MatchRequest.Status.WAITING  # no human partner yet
+    assert waiting.status == MatchRequest.Status.WAITING  # no human partner yet, and held
     set_fields(competition, phase=phase)
-    # A partner is there and the wait for a human has run out: only the phase keeps them apart.
+    # A partner is there and the hold has run out (a bot too): only the phase keeps them apart.
     MatchRequest.objects.create(competition=competition, user=second, language="en", wants_human=True)
     MatchRequest.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(seconds=120))
     assert services.match_attempt(match_request_id=waiting.pk).status == MatchRequest.Status.WAITING
@@ -74,14 +80,15 @@ def test_a_request_queued_before_the_phase_ended_is_not_matched(phase):
     assert not MatchRequest.objects.filter(status=MatchRequest.Status.MATCHED).exists()
 
 
-def test_a_request_queued_before_a_pause_waits_until_matchmaking_resumes():
+def test_a_request_queued_before_a_pause_waits_until_matchmaking_resumes(settings):
+    with_holds(settings)
     competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=60)
     BotFactory(competition=competition)
     first, second = ready_evaluator(competition), ready_evaluator(competition)
     waiting = start(competition, first, rng=FixedRandom(0.0))
     assert waiting.status == MatchRequest.Status.WAITING
     set_fields(competition, matchmaking_paused=True)
-    # A partner arrives (queued directly: the pause refuses new requests) and the wait for a human has run out.
+    # A partner arrives (queued directly: the pause refuses new requests) and the hold has run out.
     partner = MatchRequest.objects.create(competition=competition, user=second, language="en", wants_human=True)
     MatchRequest.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(seconds=120))
     for request in (waiting, partner):
@@ -97,25 +104,29 @@ def test_a_request_queued_before_a_pause_waits_until_matchmaking_resumes():
     assert {matched.conversation.evaluator_a, matched.conversation.evaluator_b} == {first, second}
 
 
-def test_a_bot_request_queued_before_a_pause_is_not_given_a_bot():
-    competition = CompetitionFactory(control_chat_share=0.0)
-    user = ready_evaluator(competition)
-    waiting = start(competition, user)  # no live bot yet
-    assert waiting.status == MatchRequest.Status.WAITING
-    set_fields(competition, matchmaking_paused=True)
+def test_a_bot_request_queued_before_a_pause_is_not_given_a_bot(settings):
+    with_holds(settings)
+    competition = CompetitionFactory(control_chat_share=0.0, human_partner_wait_seconds=60)
     BotFactory(competition=competition)
+    user = ready_evaluator(competition)
+    waiting = start(competition, user, rng=FixedRandom(0.5))  # held: no bot yet
+    assert (waiting.wants_human, waiting.status) == (False, MatchRequest.Status.WAITING)
+    set_fields(competition, matchmaking_paused=True)
+    MatchRequest.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(seconds=120))
     assert services.match_attempt(match_request_id=waiting.pk).status == MatchRequest.Status.WAITING
     set_fields(competition, matchmaking_paused=False)
     assert services.match_attempt(match_request_id=waiting.pk).conversation.partner_kind == PartnerKind.BOT
 
 
-@pytest.mark.parametrize(("waited", "falls_back"), [(19, False), (20, True), (21, True)])
-def test_the_wait_for_a_human_partner_at_below_and_above_its_limit(waited, falls_back):
-    competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=20)
+@pytest.mark.parametrize(("waited", "falls_back"), [(4.9, False), (5, True), (5.1, True)])
+def test_the_wait_for_a_human_partner_ends_at_the_hold_below_and_above(waited, falls_back, settings):
+    with_holds(settings)
+    competition = CompetitionFactory(control_chat_share=1.0, human_partner_wait_seconds=60)
     BotFactory(competition=competition)
     waiting = start(competition, ready_evaluator(competition), rng=FixedRandom(0.0))
-    assert waiting.status == MatchRequest.Status.WAITING
-    # The check runs a few milliseconds after this update: 19 s stays below 20 s, 20 s is at least 20 s.
+    # The drawn hold (its median, 5 s), well under the 60 s cap: the fallback comes at the hold, not at 60 s.
+    assert (waiting.status, waiting.hold_seconds) == (MatchRequest.Status.WAITING, 5.0)
+    # The check runs a few milliseconds after this update: 4.9 s stays below 5 s, 5 s is at least 5 s.
     MatchRequest.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(seconds=waited))
     request = services.match_attempt(match_request_id=waiting.pk)
     if falls_back:
@@ -128,6 +139,7 @@ def test_the_wait_for_a_human_partner_at_below_and_above_its_limit(waited, falls
 @pytest.mark.parametrize(("draw", "share", "wants_human"), [(0.29, 0.3, True), (0.3, 0.3, False), (0.31, 0.3, False)])
 def test_the_control_chat_share_at_below_and_above(draw, share, wants_human):
     competition = CompetitionFactory(control_chat_share=share, human_partner_wait_seconds=60)
+    BotFactory(competition=competition)  # without one no chat starts at all (NoPartnerAvailable)
     request = start(competition, ready_evaluator(competition), rng=FixedRandom(draw))
     assert request.wants_human is wants_human
 
@@ -146,17 +158,23 @@ def test_a_human_pairing_takes_the_longest_waiting_partner_of_the_same_language(
     assert german.status == MatchRequest.Status.WAITING
 
 
-def test_a_cancelled_request_is_never_matched_and_cancels_once():
+def test_a_cancelled_request_is_never_matched_and_cancels_once(settings):
+    with_holds(settings)
     competition = CompetitionFactory(control_chat_share=0.0)
-    waiting = start(competition, ready_evaluator(competition))
+    BotFactory(competition=competition)
+    waiting = start(competition, ready_evaluator(competition), rng=FixedRandom(0.5))
+    assert waiting.status == MatchRequest.Status.WAITING  # held
     assert services.match_request_cancel(match_request=waiting)
     assert not services.match_request_cancel(match_request=waiting)
-    BotFactory(competition=competition)
+    MatchRequest.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - timedelta(seconds=120))
     assert services.match_attempt(match_request_id=waiting.pk).status == MatchRequest.Status.CANCELLED
 
 
-def test_queueing_in_one_competition_cancels_a_wait_in_another():
+def test_queueing_in_one_competition_cancels_a_wait_in_another(settings):
+    with_holds(settings)
     elsewhere, here = CompetitionFactory(control_chat_share=0.0), CompetitionFactory(control_chat_share=0.0)
+    BotFactory(competition=elsewhere)
+    BotFactory(competition=here)
     user = EvaluatorFactory(competition=elsewhere).user
     EvaluatorFactory(competition=here, user=user)
     old = start(elsewhere, user)
@@ -201,8 +219,10 @@ def test_poll_with_nothing_waiting_is_idle_and_with_a_chat_elsewhere_too():
     assert services.match_poll(competition=other, user=user) == ("matched", chat)
 
 
-def test_cancelling_one_request_leaves_the_others_waiting():
+def test_cancelling_one_request_leaves_the_others_waiting(settings):
+    with_holds(settings)
     competition = CompetitionFactory(control_chat_share=0.0)
+    BotFactory(competition=competition)
     mine = start(competition, ready_evaluator(competition))
     theirs = start(competition, ready_evaluator(competition))
     assert services.match_request_cancel(match_request=mine)
@@ -220,7 +240,7 @@ def test_someone_elses_chat_is_not_reported_as_mine():
 
 
 def test_another_evaluators_chat_does_not_hold_me_back_and_my_own_is_named():
-    competition = CompetitionFactory(control_chat_share=0.0)
+    competition = CompetitionFactory(control_chat_share=0.0, min_turns_to_count=0)  # even a silent chat is judged
     BotFactory(competition=competition)
     busy, free = ready_evaluator(competition), ready_evaluator(competition)
     busy_chat = start(competition, busy).conversation
@@ -257,16 +277,20 @@ def test_each_refusal_to_queue_says_why():
     assert refusal(services.EvaluatorSuspended, competition, user) == "spam"
 
 
-def test_queueing_cancels_only_my_own_waiting_requests_elsewhere():
+def test_queueing_cancels_only_my_own_waiting_requests_elsewhere(settings):
     elsewhere, here = CompetitionFactory(control_chat_share=0.0), CompetitionFactory(control_chat_share=0.0)
     BotFactory(competition=elsewhere)
+    BotFactory(competition=here)
     user = EvaluatorFactory(competition=elsewhere).user
     EvaluatorFactory(competition=here, user=user)
     matched = start(elsewhere, user)
     services.conversation_leave(conversation=matched.conversation, side="a")
     JudgmentFactory(conversation=matched.conversation)
     third = CompetitionFactory(control_chat_share=0.0)
-    someone = start(third, ready_evaluator(third))  # someone else, waiting elsewhere
+    BotFactory(competition=third)
+    with_holds(settings)
+    someone = start(third, ready_evaluator(third), rng=FixedRandom(0.5))  # someone else, held elsewhere
+    assert someone.status == MatchRequest.Status.WAITING
     start(here, user)
     matched.refresh_from_db()
     someone.refresh_from_db()
@@ -274,11 +298,14 @@ def test_queueing_cancels_only_my_own_waiting_requests_elsewhere():
     assert someone.status == MatchRequest.Status.WAITING
 
 
-def test_a_human_partner_is_the_longest_waiting_one_of_this_competition_who_wants_a_human():
+def test_a_human_partner_is_the_longest_waiting_one_of_this_competition_who_wants_a_human(settings):
+    with_holds(settings)
     competition = CompetitionFactory(control_chat_share=0.5, human_partner_wait_seconds=60)
     other = CompetitionFactory(control_chat_share=0.5, human_partner_wait_seconds=60)
+    BotFactory(competition=competition)
+    BotFactory(competition=other)
     now = timezone.now()
-    bot_seeker = start(competition, ready_evaluator(competition), rng=FixedRandom(0.99))  # wants a bot; none live
+    bot_seeker = start(competition, ready_evaluator(competition), rng=FixedRandom(0.99))  # wants a bot; held
     start(other, ready_evaluator(other), rng=FixedRandom(0.0))  # wants a human, in another competition
     newer = start(competition, ready_evaluator(competition), rng=FixedRandom(0.0))
     older = MatchRequest.objects.create(
