@@ -139,7 +139,10 @@ def close_server_connections() -> None:
     block dropping the test database, so end them once the server has stopped. The chat's database threads
     outlive the server (they belong to the process): they are stopped first, closing their own connections."""
     chat_database_close()
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        # With the pool no thread keeps a connection past its request, and idle pooled connections block neither
+        # the flush nor the drop of the test database; killing them left a dead one in a thread that outlives the
+        # test (Channels' session lookup), and every later handshake in the run failed on it.
         return
     with connection.cursor() as cursor:
         cursor.execute(
