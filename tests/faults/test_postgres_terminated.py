@@ -66,6 +66,11 @@ def test_terminated_database_connections_lose_no_message_and_no_bot_turn(process
                 socket.send_message(f"second-{n}", f"second {n}")
             for n, socket in enumerate(sockets):
                 socket.wait_for(partner_says(f"echo: second {n}"), timeout=15)
+
+            terminate_other_backends()  # and a new handshake (session and user lookups) meets dead connections too
+            fresh = ChatSocket(port, str(chats[0].public_id), session_cookie(chats[0].evaluator_a))
+            sockets.append(fresh)
+            assert fresh.open()["type"] == "hello"
         finally:
             for socket in sockets:
                 socket.close()
