@@ -40,6 +40,9 @@ READ_FROM_TRIGGER_S = 2.0
 PROFILE_TTL_S = 10.0
 _profiles: dict[tuple[int, float], tuple[float, PresenceProfile]] = {}
 _running: set[asyncio.Task] = set()
+# Bot calls being recorded off the turn's path: never cancelled, since the call they record has already happened.
+_recording: set[asyncio.Task] = set()
+RECORDING_DRAIN_SECONDS = 5.0
 _claims: dict[int, datetime] = {}  # conversation id -> claim token of the turns this process runs
 _heartbeat: asyncio.Task | None = None
 _crashes: dict[int, int] = {}  # conversation id -> crashed turns in this process
@@ -56,8 +59,8 @@ def bot_turn_schedule(conversation_id: int) -> asyncio.Task:
 
 async def bot_turns_wait_all() -> None:
     """Wait for every running bot turn (tests and graceful shutdown)."""
-    while _running:
-        await asyncio.gather(*list(_running), return_exceptions=True)
+    while _running or _recording:
+        await asyncio.gather(*list(_running | _recording), return_exceptions=True)
     await _heartbeat_stop()
 
 
@@ -183,6 +186,8 @@ async def bot_turns_hand_over() -> int:
     await asyncio.gather(*tasks, return_exceptions=True)
     for conversation_id, claimed_at in claims.items():
         await _release(conversation_id, claimed_at)
+    if _recording:
+        await asyncio.wait(list(_recording), timeout=RECORDING_DRAIN_SECONDS)
     await _heartbeat_stop()
     return len(claims)
 
@@ -206,8 +211,8 @@ def _in_background(work) -> None:
     """Off the turn's path: recording a call locks the bot's row, which all its chats share, and whatever the
     turn waits for before its first `typing` shows as a slower reader than the humans it plays."""
     task = asyncio.get_running_loop().create_task(work)
-    _running.add(task)
-    task.add_done_callback(_running.discard)
+    _recording.add(task)
+    task.add_done_callback(_recording.discard)
     task.add_done_callback(_log_failure)
 
 

@@ -144,3 +144,17 @@ async def test_a_turn_that_keeps_crashing_ends_the_chat_instead_of_calling_the_b
     status = await database_sync_to_async(Conversation.objects.values_list("status", flat=True).get)(pk=chat.pk)
     assert status == Conversation.Status.BOT_FAILED
     assert len(localbot.payloads) == 3
+
+
+async def test_handing_over_at_shutdown_finishes_recording_the_bot_calls_already_made():
+    """The call has happened: its record (the team's health page) is kept, not cancelled with the turns."""
+    recorded = []
+
+    async def record():
+        await asyncio.sleep(0.05)
+        recorded.append("call")
+
+    bot_turns._in_background(record())
+    await bot_turns.bot_turns_hand_over()
+
+    assert recorded == ["call"]
