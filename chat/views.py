@@ -15,6 +15,7 @@ from chat import game_views, selectors, services
 from chat.forms import JudgmentForm, OnboardingForm, ReportForm
 from chat.models import Conversation, MatchRequest
 from competitions.models import Competition
+from review.services import attention_check_next
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
@@ -107,6 +108,9 @@ def _evaluate_action(request: HttpRequest, competition: Competition) -> HttpResp
             unfinished = selectors.unfinished_game_for(user=request.user, competition=competition)
             if unfinished is not None:
                 return redirect("game-verdict", public_id=unfinished.public_id)
+            if attention_check_next(competition=competition, user=request.user) is not None:
+                # Shown on the review page like any review item; saving it leads back here.
+                return redirect(f"{reverse('review', kwargs={'slug': competition.slug})}?then=evaluate")
             if competition.draws_three_party(random.random()):
                 return game_views.game_start(request, competition, language)
             match_request = services.match_request_start(competition=competition, user=request.user, language=language)

@@ -24,9 +24,16 @@ METHODS = {
 
 
 def analysis_plan(
-    *, min_turns_to_count: int, equivalence_margin: float, min_judgments_to_rank: int, exclusion_rules: dict | None
+    *,
+    min_turns_to_count: int,
+    equivalence_margin: float,
+    min_judgments_to_rank: int,
+    exclusion_rules: dict | None,
+    attention_checks: dict | None = None,
 ) -> dict:
-    return {
+    """The plan as plain data. `attention_checks` (one check in each block of `every_judged_chats` judged chats, at
+    most `per_evaluator`) appears only when there are checks, so plans without them keep the hash they had."""
+    content = {
         "version": 1,
         "min_turns_to_count": min_turns_to_count,
         "equivalence_margin": equivalence_margin,
@@ -39,6 +46,9 @@ def analysis_plan(
         "bootstrap_unit": "evaluator",
         "methods": METHODS,
     }
+    if attention_checks is not None:
+        content["attention_checks"] = attention_checks
+    return content
 
 
 def plan_hash(plan: dict) -> str:

@@ -1,6 +1,7 @@
 """Recomputing a competition's leaderboard, and scheduling that recompute without flooding the workers."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from django.conf import settings
@@ -9,10 +10,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from competitions.models import Bot, Competition
+from review.selectors import attention_check_plan, gold_answers_per_evaluator
 
 from . import aggregates, inference, plan, rater_quality, stats
 from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
-from .rater_quality import ExclusionRules
+from .rater_quality import ExclusionRules, Pattern
 
 RECOMPUTE_DEBOUNCE_SECONDS = getattr(settings, "LEADERBOARD_DEBOUNCE_SECONDS", 5)
 # Reading every evaluator's response patterns joins each judgment to its chat and the chat's messages: seconds for a
@@ -111,6 +113,18 @@ def _patterns_due(competition: Competition, plan: AnalysisPlan | None) -> bool:
     )
 
 
+def _with_attention_checks(patterns: dict[int, Pattern], competition_id: int) -> dict[int, Pattern]:
+    """The response patterns with each evaluator's gold items answered and failed (transcript review's gold items,
+    met as attention checks in the evaluate flow or on the review page): the one place they join."""
+    gold = gold_answers_per_evaluator(competition_id=competition_id)
+    return {
+        evaluator: replace(pattern, gold_items=gold[evaluator][0], gold_failed=gold[evaluator][1])
+        if evaluator in gold
+        else pattern
+        for evaluator, pattern in patterns.items()
+    }
+
+
 def _flags(patterns: dict, rules: ExclusionRules) -> tuple[dict[int, dict[str, str]], set[int]]:
     """Each evaluator's response-pattern flags and the evaluators the declared rules exclude."""
     raised = {evaluator: rater_quality.flags(pattern, rules) for evaluator, pattern in patterns.items()}
@@ -155,7 +169,7 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=read_patterns)
     cells = evaluator_figures.cells
     if read_patterns:
-        flags, flagged = _flags(evaluator_figures.patterns, rules)
+        flags, flagged = _flags(_with_attention_checks(evaluator_figures.patterns, competition.pk), rules)
     else:
         flags = dict(
             EvaluatorScore.objects.filter(competition=competition).exclude(flags={}).values_list("user", "flags")
@@ -328,6 +342,7 @@ def analysis_plan_record(*, competition: Competition) -> AnalysisPlan | None:
         equivalence_margin=competition.equivalence_margin,
         min_judgments_to_rank=competition.min_judgments_to_rank,
         exclusion_rules=competition.exclusion_rules,
+        attention_checks=attention_check_plan(competition_id=competition.pk),
     )
     digest = plan.plan_hash(content)
     with transaction.atomic():

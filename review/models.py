@@ -63,6 +63,20 @@ class ReviewSettings(models.Model):
     strike_limit = models.PositiveSmallIntegerField(
         default=3, help_text="A reviewer who fails more gold items than this stops counting (all their reviews)."
     )
+    attention_check_every = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text="Attention checks in the evaluate flow: one active single gold item in each block of this many "
+        "judged chats, at a position the evaluator cannot predict, shown as a review item before the next chat. "
+        "0: none. Part of the locked analysis plan: it cannot change once evaluation has opened.",
+    )
+    attention_checks_per_evaluator = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MaxValueValidator(50)],
+        help_text="The most attention checks one evaluator meets in the evaluate flow. The leaderboard's rule "
+        "'failed attention checks' needs at least gold_min of them (analysis plan); 4 per evaluator brought interval "
+        "coverage to 94-95% in bench/stats_validity.py.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -81,16 +95,60 @@ class ReviewSettings(models.Model):
     def __str__(self) -> str:
         return f"Review settings of {self.competition}"
 
+    @property
+    def attention_checks_on(self) -> bool:
+        return self.attention_check_every > 0 and self.attention_checks_per_evaluator > 0
+
+    def attention_check_plan(self) -> dict | None:
+        """The attention checks as declared in the analysis plan; None when there are none (the plan says nothing)."""
+        if not self.attention_checks_on:
+            return None
+        return {
+            "every_judged_chats": self.attention_check_every,
+            "per_evaluator": self.attention_checks_per_evaluator,
+            "items": "active single gold items of transcript review, one in each block of every_judged_chats judged "
+            "chats at a keyed random position; answered and failed gold items (evaluate flow and review page) feed "
+            "the failed_checks rule of exclusion_rules",
+        }
+
     def clean(self) -> None:
         if self.pk is None:
-            return
-        stored = ReviewSettings.objects.filter(pk=self.pk).values("gold_rate", "strike_limit").first()
-        changed = stored and (stored["gold_rate"] != self.gold_rate or stored["strike_limit"] != self.strike_limit)
+            stored = None
+        else:
+            stored = (
+                ReviewSettings.objects.filter(pk=self.pk)
+                .values("gold_rate", "strike_limit", "attention_check_every", "attention_checks_per_evaluator")
+                .first()
+            )
+        if stored is None:
+            stored = {"attention_check_every": 0, "attention_checks_per_evaluator": 0, **self._declared_rule()}
+        checks_changed = (stored["attention_check_every"], stored["attention_checks_per_evaluator"]) != (
+            self.attention_check_every,
+            self.attention_checks_per_evaluator,
+        )
         if (
-            changed
+            checks_changed
+            and (stored["attention_check_every"] or self.attention_check_every)
+            and Competition.objects.filter(
+                pk=self.competition_id, phase__in=[Competition.Phase.EVALUATION, Competition.Phase.CLOSED]
+            ).exists()
+        ):
+            raise ValidationError(
+                "The attention checks are part of the analysis plan locked when evaluation opened: they cannot "
+                "change now."
+            )
+        rule_changed = {
+            "gold_rate": stored["gold_rate"],
+            "strike_limit": stored["strike_limit"],
+        } != self._declared_rule()
+        if (
+            rule_changed
             and ReviewAssignment.objects.filter(item__competition_id=self.competition_id, status="done").exists()
         ):
             raise ValidationError("The gold rate and strike limit were declared to reviewers: they cannot change now.")
+
+    def _declared_rule(self) -> dict:
+        return {"gold_rate": self.gold_rate, "strike_limit": self.strike_limit}
 
 
 class GoldItem(models.Model):
@@ -211,6 +269,9 @@ class ReviewAssignment(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments")
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="review_assignments")
     swapped = models.BooleanField(default=False, help_text="Pairwise: the item's second chat is shown on the left.")
+    attention_check = models.BooleanField(
+        default=False, help_text="Given in the evaluate flow between two chats (a gold item), not on the review page."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

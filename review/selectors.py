@@ -49,6 +49,28 @@ def assignment_for_display(*, assignment: ReviewAssignment) -> dict:
     }
 
 
+def gold_answers_per_evaluator(*, competition_id: int) -> dict[int, tuple[int, int]]:
+    """Per evaluator: the gold items they answered in this competition and how many of those wrongly, whether met as
+    attention checks in the evaluate flow or on the review page. The leaderboard's "failed attention checks" rule
+    (leaderboard.rater_quality) counts them."""
+    rows = (
+        ReviewAssignment.objects.filter(
+            competition_id=competition_id, status=ReviewAssignment.Status.DONE, item__gold__isnull=False
+        )
+        .values("reviewer_id")
+        .annotate(answered=Count("id"), failed=Count("strike"))
+        .order_by()
+        .values_list("reviewer_id", "answered", "failed")
+    )
+    return {reviewer_id: (answered, failed) for reviewer_id, answered, failed in rows}
+
+
+def attention_check_plan(*, competition_id: int) -> dict | None:
+    """The attention checks of the evaluate flow as the analysis plan declares them; None when there are none."""
+    review_settings = ReviewSettings.objects.filter(competition_id=competition_id).first()
+    return review_settings.attention_check_plan() if review_settings is not None else None
+
+
 def review_snapshot(*, competition: Competition) -> ReviewSnapshot | None:
     return ReviewSnapshot.objects.filter(competition=competition).first()
 

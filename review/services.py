@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, Max, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chat.models import Conversation, Evaluator, PartnerKind
+from chat.models import Conversation, Evaluator, Judgment, PartnerKind
 from competitions.models import Bot, Competition
 
 from . import stats
@@ -249,9 +249,11 @@ def _new_pair_item(competition: Competition, candidates: dict[Witness, list[int]
     return _item_create(competition=competition, kind=ReviewKind.PAIRWISE, first_id=first, second_id=second)
 
 
-def _gold_item(competition: Competition, allowed: set[int], user, rng) -> ReviewItem | None:
+def _gold_item(
+    competition: Competition, allowed: set[int], user, rng, kinds: tuple[str, ...] = tuple(ReviewKind.values)
+) -> ReviewItem | None:
     golds = list(
-        GoldItem.objects.filter(competition=competition, status=GoldItem.Status.ACTIVE)
+        GoldItem.objects.filter(competition=competition, status=GoldItem.Status.ACTIVE, kind__in=kinds)
         .exclude(review_item__assignments__reviewer=user)
         .only("id", "kind", "first_id", "second_id")
     )
@@ -298,13 +300,19 @@ def review_next(
     teams' bots' chats, or a chat they were already shown."""
     rng = rng or random.Random()
     review_settings = review_settings or review_settings_for(competition)
-    reviewer_check(competition=competition, review_settings=review_settings, user=user)
     mine = ReviewAssignment.objects.filter(competition=competition, reviewer=user).aggregate(
-        given=Count("id"), pending=Max("id", filter=Q(status=ReviewAssignment.Status.PENDING))
+        given=Count("id", filter=Q(attention_check=False)),
+        pending=Max("id", filter=Q(status=ReviewAssignment.Status.PENDING)),
     )
-    done = mine["given"] - (mine["pending"] is not None)
+    pending = None
     if mine["pending"] is not None:
         pending = ReviewAssignment.objects.select_related("item").get(pk=mine["pending"])
+    # An attention check of the evaluate flow is shown whether or not review is open to this evaluator: it is the
+    # same page, and the flow led them here.
+    if pending is None or not pending.attention_check:
+        reviewer_check(competition=competition, review_settings=review_settings, user=user)
+    done = mine["given"] - (pending is not None and not pending.attention_check)
+    if pending is not None:
         pending.reviewed_before = done
         return pending
     if done >= review_settings.reviews_per_reviewer:
@@ -346,6 +354,70 @@ def review_next(
         )
     assignment.reviewed_before = done
     return assignment
+
+
+def attention_check_due(*, competition_id: int, user_id: int, judged: int, given: int, every: int, limit: int) -> bool:
+    """Whether an evaluator who has judged `judged` chats and met `given` attention checks meets one before the next
+    chat: check number c (0, 1, ...) comes after judged chat c·every + offset, the offset (1 to every) drawn from a key
+    the evaluator cannot know (SECRET_KEY, competition, evaluator, c); at most `limit` checks.
+
+    One check in each block of `every` chats gives every evaluator who judges as many chats the same number of checks;
+    the drawn offset keeps the evaluator from knowing which gap between two chats holds it.
+    """
+    if every <= 0 or given >= limit:
+        return False
+    key = f"{settings.SECRET_KEY}:attention-check:{competition_id}:{user_id}:{given}"
+    return judged >= given * every + random.Random(key).randrange(every) + 1
+
+
+def attention_check_next(
+    *, competition: Competition, user, rng: random.Random | None = None
+) -> ReviewAssignment | None:
+    """Before an evaluator's next chat on the main board: their attention check if one is pending or due, else None.
+
+    The check is an active single gold item (the answer is the chat's true partner) the evaluator may see (never their
+    own chat, their teams' bots' chats, or a chat already shown to them), given as an ordinary review assignment so
+    that the review page shows it exactly like any other item. At most one check between two judged chats; none while
+    the evaluator has another review item open, and none when no gold item is left for them.
+    """
+    mine = ReviewAssignment.objects.filter(competition=competition, reviewer=user)
+    pending = mine.filter(status=ReviewAssignment.Status.PENDING).select_related("item").first()
+    if pending is not None:
+        return pending if pending.attention_check else None
+    review_settings = ReviewSettings.objects.filter(competition=competition).first()
+    if review_settings is None or not review_settings.attention_checks_on:
+        return None
+    evaluator = Evaluator.objects.filter(competition=competition, user=user).first()
+    if evaluator is None or not evaluator.is_ready:
+        return None
+    judged = Judgment.objects.filter(competition=competition, evaluator=user).aggregate(
+        n=Count("id"), last=Max("created_at")
+    )
+    checks = mine.filter(attention_check=True)
+    due = attention_check_due(
+        competition_id=competition.pk,
+        user_id=user.pk,
+        judged=judged["n"],
+        given=checks.count(),
+        every=review_settings.attention_check_every,
+        limit=review_settings.attention_checks_per_evaluator,
+    )
+    if not due or checks.filter(created_at__gt=judged["last"]).exists():
+        return None
+    rng = rng or random.Random()
+    candidates = _candidates(competition, _exclusions(competition, user))
+    item = _gold_item(
+        competition, {c for ids in candidates.values() for c in ids}, user, rng, kinds=(ReviewKind.SINGLE,)
+    )
+    if item is None:
+        return None
+    try:
+        with transaction.atomic():
+            return ReviewAssignment.objects.create(
+                item=item, reviewer=user, competition=competition, attention_check=True
+            )
+    except IntegrityError:
+        return None  # a second tab opened a review item at the same moment: the check waits for the next gap
 
 
 def _claim(*, assignment_id: int, user) -> ReviewAssignment:

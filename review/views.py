@@ -42,6 +42,7 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "review/review.html", context, status=200)
     form_class = SingleReviewForm if assignment.item.kind == ReviewKind.SINGLE else PairwiseReviewForm
     form = form_class(request.POST or None)
+    then_evaluate = request.GET.get("then") == "evaluate"
     if request.method == "POST" and form.is_valid():
         if request.POST.get("assignment") != str(assignment.public_id):
             return redirect("review", slug=slug)
@@ -52,12 +53,15 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
                 services.review_record_pairwise(assignment_id=assignment.pk, user=request.user, **form.cleaned_data)
         except services.InvalidReview:
             pass  # a second tab saved it first: the next GET shows the next item
+        if then_evaluate:
+            return redirect("evaluate-competition", slug=slug)
         return redirect("review", slug=slug)
     context = {
         "competition": competition,
         "settings": review_settings,
         "form": form,
         "done": assignment.reviewed_before,
+        "then_evaluate": then_evaluate,
         **selectors.assignment_for_display(assignment=assignment),
     }
     return render(request, "review/review.html", context)
