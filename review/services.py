@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from chat.models import Conversation, Evaluator, Judgment, PartnerKind
 from competitions.models import Bot, Competition
+from leaderboard import agreement
 
 from . import stats
 from .models import (
@@ -717,8 +718,12 @@ def review_recompute(*, competition_id: int, replicates: int = stats.BOOTSTRAP_R
     choice_units = defaultdict(list)
     for item_id, chosen_id, *_rest in pair_rows:
         choice_units[item_id].append(chosen_id)
-    alpha_verdicts = stats.krippendorff_alpha_nominal_interval(list(verdict_units.values()), replicates=replicates)
-    alpha_pairwise = stats.krippendorff_alpha_nominal_interval(list(choice_units.values()), replicates=replicates)
+    alpha_verdicts = agreement.alpha_with_interval(
+        agreement.table_from_units(list(verdict_units.values())), "nominal", replicates=replicates
+    )
+    alpha_pairwise = agreement.alpha_with_interval(
+        agreement.table_from_units(list(choice_units.values())), "nominal", replicates=replicates
+    )
     reviewers = set(singles.exclude(reviewer_id__in=stopped).values_list("reviewer_id", flat=True).distinct()) | set(
         pairwise.exclude(reviewer_id__in=stopped).values_list("reviewer_id", flat=True).distinct()
     )
@@ -735,14 +740,14 @@ def review_recompute(*, competition_id: int, replicates: int = stats.BOOTSTRAP_R
         "reviewers_counted": len(reviewers),
         "reviewers_stopped": len(stopped),
         "replicates": table.replicates,
-        "alpha_verdicts": alpha_verdicts.estimate if alpha_verdicts else None,
-        "alpha_verdicts_low": alpha_verdicts.low if alpha_verdicts else None,
-        "alpha_verdicts_high": alpha_verdicts.high if alpha_verdicts else None,
-        "alpha_verdicts_units": sum(1 for unit in verdict_units.values() if len(unit) >= 2),
-        "alpha_pairwise": alpha_pairwise.estimate if alpha_pairwise else None,
-        "alpha_pairwise_low": alpha_pairwise.low if alpha_pairwise else None,
-        "alpha_pairwise_high": alpha_pairwise.high if alpha_pairwise else None,
-        "alpha_pairwise_units": sum(1 for unit in choice_units.values() if len(unit) >= 2),
+        "alpha_verdicts": alpha_verdicts.alpha,
+        "alpha_verdicts_low": alpha_verdicts.low,
+        "alpha_verdicts_high": alpha_verdicts.high,
+        "alpha_verdicts_units": alpha_verdicts.units,
+        "alpha_pairwise": alpha_pairwise.alpha,
+        "alpha_pairwise_low": alpha_pairwise.low,
+        "alpha_pairwise_high": alpha_pairwise.high,
+        "alpha_pairwise_units": alpha_pairwise.units,
     }
     fields["duration_ms"] = (time.perf_counter() - started) * 1000
     snapshot, _ = ReviewSnapshot.objects.update_or_create(competition=competition, defaults=fields)

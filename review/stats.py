@@ -3,9 +3,9 @@
 Bradley–Terry strengths from pairwise "which witness sounds more human?" votes (maximum likelihood with a small
 ridge, Newton's method on the collapsed win counts), their bootstrap intervals (every replicate at once, by
 Poisson resampling of the win counts and chord-Newton steps warm-started at the full-data fit), ranks with the
-main leaderboard's rule, a win-rate matrix, and Krippendorff's alpha (nominal) with a bootstrap interval over
-units. Everything takes plain numbers and is cross-checked in tests against `choix`, a direct scipy MLE and the
-`krippendorff` package.
+main leaderboard's rule, a win-rate matrix, and the strike rule of gold items. Agreement (Krippendorff's alpha) is the
+main leaderboard's, `leaderboard.agreement`. Everything takes plain numbers and is cross-checked in tests against
+`choix` and a direct scipy MLE.
 """
 
 from collections.abc import Sequence
@@ -291,70 +291,6 @@ def _ranks_of(intervals: list[Interval | None]) -> list[int | None]:
 def win_probability(strength_difference: float) -> float:
     """P(a witness beats another) from the difference of their log-strengths."""
     return float(_sigmoid(np.asarray(strength_difference)))
-
-
-# Krippendorff's alpha, nominal metric.
-
-
-def value_counts(units: Sequence[Sequence[object]]) -> tuple[np.ndarray, list]:
-    """units × categories: how many coders gave each value to each unit (a unit is the list of its values)."""
-    categories = sorted({value for unit in units for value in unit}, key=str)
-    index = {value: position for position, value in enumerate(categories)}
-    table = np.zeros((len(units), len(categories)))
-    for row, unit in enumerate(units):
-        for value in unit:
-            table[row, index[value]] += 1
-    return table, categories
-
-
-def _alpha_from_weighted_units(weights: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """alpha for each row of unit weights (B × units) over the pairable units of `table` (units × categories).
-
-    With n_uc values c in unit u (m_u values in all), the coincidences off the diagonal sum to
-    (m_u² − Σ_c n_uc²)/(m_u − 1) per unit, and alpha = 1 − (n − 1)·Σ_u that / (n² − Σ_c n_c²).
-    """
-    per_unit = table.sum(axis=1)
-    observed = (per_unit**2 - (table**2).sum(axis=1)) / (per_unit - 1)
-    n = weights @ per_unit
-    category_totals = weights @ table
-    expected = n**2 - (category_totals**2).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = 1 - (n - 1) * (weights @ observed) / expected
-    return np.where(expected > 1e-12, alpha, np.nan)
-
-
-def krippendorff_alpha_nominal(units: Sequence[Sequence[object]]) -> float | None:
-    """Krippendorff's alpha (nominal) where each unit is the list of values its coders gave; None when undefined."""
-    table, _ = value_counts(units)
-    table = table[table.sum(axis=1) >= 2] if len(table) else table
-    if len(table) == 0:
-        return None
-    alpha = float(_alpha_from_weighted_units(np.ones((1, len(table))), table)[0])
-    return None if np.isnan(alpha) else alpha
-
-
-def krippendorff_alpha_nominal_interval(
-    units: Sequence[Sequence[object]],
-    *,
-    replicates: int = BOOTSTRAP_REPLICATES,
-    seed: int = 0,
-    confidence: float = CONFIDENCE,
-) -> Interval | None:
-    """alpha with a percentile bootstrap interval, resampling the pairable units with replacement."""
-    estimate = krippendorff_alpha_nominal(units)
-    if estimate is None:
-        return None
-    table, _ = value_counts(units)
-    table = table[table.sum(axis=1) >= 2]
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(table), np.full(len(table), 1 / len(table)), size=replicates).astype(np.float64)
-    boot = _alpha_from_weighted_units(weights, table)
-    boot = boot[~np.isnan(boot)]
-    if len(boot) == 0:
-        return Interval(estimate=estimate, low=estimate, high=estimate)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(boot, [tail, 100 - tail])
-    return Interval(estimate=estimate, low=float(low), high=float(high))
 
 
 # Gold items and strikes.

@@ -1,5 +1,6 @@
 """review.stats against references: choix and a direct scipy MLE for Bradley–Terry, the krippendorff package for
-alpha, exact per-replicate fits for the vectorised bootstrap, and simulations with known truth."""
+alpha (review's units through leaderboard.agreement), exact per-replicate fits for the vectorised bootstrap, and
+simulations with known truth."""
 
 import choix
 import krippendorff
@@ -8,6 +9,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.stats import kendalltau
 
+from leaderboard import agreement
 from review import stats
 
 
@@ -149,6 +151,15 @@ def test_win_rate_matrix_has_none_where_never_compared():
     assert rates[0][2] is None
 
 
+def review_alpha(unit_values):
+    """Transcript review's agreement: the leaderboard's alpha, given units as the lists of their values."""
+    return agreement.alpha(agreement.table_from_units(unit_values), "nominal")
+
+
+def review_alpha_interval(unit_values):
+    return agreement.alpha_with_interval(agreement.table_from_units(unit_values), "nominal")
+
+
 def test_nominal_alpha_matches_the_krippendorff_package():
     rng = np.random.default_rng(5)
     coders, units = 5, 40
@@ -157,7 +168,7 @@ def test_nominal_alpha_matches_the_krippendorff_package():
     data[rng.random((coders, units)) < 0.3] = np.nan
     reference = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     unit_values = [[int(v) for v in data[:, u] if not np.isnan(v)] for u in range(units)]
-    assert stats.krippendorff_alpha_nominal(unit_values) == pytest.approx(reference, abs=1e-12)
+    assert review_alpha(unit_values) == pytest.approx(reference, abs=1e-12)
 
 
 def test_nominal_alpha_with_three_categories_matches_the_package():
@@ -166,7 +177,7 @@ def test_nominal_alpha_with_three_categories_matches_the_package():
     )
     reference = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     unit_values = [[v for v in data[:, u] if not np.isnan(v)] for u in range(data.shape[1])]
-    assert stats.krippendorff_alpha_nominal(unit_values) == pytest.approx(reference, abs=1e-12)
+    assert review_alpha(unit_values) == pytest.approx(reference, abs=1e-12)
 
 
 def test_alpha_interval_contains_the_estimate_and_narrows_with_more_units():
@@ -176,15 +187,15 @@ def test_alpha_interval_contains_the_estimate_and_narrows_with_more_units():
         truth = rng.integers(0, 2, count)
         return [["h" if (t if rng.random() < 0.85 else 1 - t) else "b" for _ in range(3)] for t in truth]
 
-    small = stats.krippendorff_alpha_nominal_interval(units(30))
-    large = stats.krippendorff_alpha_nominal_interval(units(600))
-    assert small.low <= small.estimate <= small.high
+    small = review_alpha_interval(units(30))
+    large = review_alpha_interval(units(600))
+    assert small.low <= small.alpha <= small.high
     assert large.high - large.low < (small.high - small.low) / 2
 
 
 def test_alpha_is_none_without_pairable_values_or_variation():
-    assert stats.krippendorff_alpha_nominal([["bot"], ["human"]]) is None
-    assert stats.krippendorff_alpha_nominal([["bot", "bot"], ["bot", "bot"]]) is None
+    assert review_alpha([["bot"], ["human"]]) is None
+    assert review_alpha([["bot", "bot"], ["bot", "bot"]]) is None
 
 
 def test_strike_rule_stops_only_past_the_limit():
