@@ -8,9 +8,12 @@ and one bot exactly as human as the humans) and each other in control chats (hum
 differ in leniency (a random intercept on the logit scale, sd 0.6) and human partners differ in how human they come
 across (sd 0.4); the number of chats per evaluator is uneven (1 to 60, geometric-like). 20% of evaluators are bad:
 8% random clickers (fast, nearly silent), 6% "always bot" with straight-lined ratings, 6% adversarial (verdict
-flipped, ratings honest). A second run gives every evaluator 4 attention checks with a known answer (the gold
-items transcript review brings), a third has honest evaluators only. The truth is the honest evaluators' population
-rate: E[expit(logit p + u)].
+flipped, ratings honest). A second run adds the attention checks of the evaluate flow as the platform gives them
+(review.services.attention_check_due): one gold transcript in each block of `--check-every` judged chats (default 3), at
+a random position in the block, at most `--checks-max` per evaluator (default 4), shown before the next chat, so an
+evaluator who stops meets only the checks due before their last chat; honest evaluators answer 5% of them wrongly,
+clickers and "always bot" evaluators half, adversarial ones 95%. A third has honest evaluators only. The truth is the
+honest evaluators' population rate: E[expit(logit p + u)].
 
 Everything runs through leaderboard.rater_quality (flags and exclusions, default rules), leaderboard.inference
 (cluster bootstrap, comparisons with the baseline, Holm, TOST, ranks); the old figures (plain Wilson over every
@@ -61,10 +64,19 @@ HUMAN_TRUTH = population_rate(HUMAN_RATE, float(np.hypot(LENIENCY_SD, PARTNER_SD
 BOT_TRUTH[EQUAL_BOT] = HUMAN_TRUTH  # the equal bot is exactly as human as the humans, partners' spread included
 
 
-GOLD_ITEMS = 4  # attention checks per evaluator in the third scenario (obvious transcripts; honest error 5%)
+CHECK_EVERY, CHECKS_MAX = 3, 4  # the recommended attention checks: one per block of 3 judged chats, at most 4
 
 
-def simulate(rng: np.random.Generator, bad_share: float, gold: int = 0) -> dict:
+def checks_met(rng: np.random.Generator, chats: np.ndarray, every: int, most: int) -> np.ndarray:
+    """Per evaluator, the attention checks met: check c is due once c·every + offset chats are judged (offset drawn in
+    1..every) and is shown before the next chat, so it is met only if the evaluator starts another one."""
+    if every <= 0 or most <= 0:
+        return np.zeros(chats.size, dtype=int)
+    due_after = np.arange(most) * every + rng.integers(1, every + 1, size=(chats.size, most))
+    return (due_after <= (chats - 1)[:, None]).sum(axis=1)
+
+
+def simulate(rng: np.random.Generator, bad_share: float, checks: tuple[int, int] = (0, 0)) -> dict:
     """One competition: per judgment (evaluator, partner column, verdict, ratings) and per-evaluator patterns."""
     kinds = rng.choice(
         [HONEST, CLICKER, ALWAYS, ADVERSE],
@@ -97,6 +109,7 @@ def simulate(rng: np.random.Generator, bad_share: float, gold: int = 0) -> dict:
     seconds = np.where(kind == CLICKER, rng.uniform(0.5, 4, count), rng.lognormal(np.log(25), 0.6, count))
     messages = np.where(kind == CLICKER, rng.integers(0, 2, count), rng.integers(1, 9, count))
     wrong = np.select([kinds == CLICKER, kinds == ALWAYS, kinds == ADVERSE], [0.5, 0.5, 0.95], 0.05)
+    gold = checks_met(rng, chats, *checks)
     gold_failed = rng.binomial(gold, wrong)
     return {
         "gold_items": gold,
@@ -131,7 +144,7 @@ def patterns(data: dict) -> list[rater_quality.Pattern]:
                 human_verdict_rating_sum=float(r[v].sum()),
                 bot_verdict_rating_n=int((~v).sum()),
                 bot_verdict_rating_sum=float(r[~v].sum()),
-                gold_items=data["gold_items"],
+                gold_items=int(data["gold_items"][e]),
                 gold_failed=int(data["gold_failed"][e]),
             )
         )
@@ -152,7 +165,7 @@ def true_ranks(ranked: np.ndarray) -> np.ndarray:
     return np.array([1 + int((truth > t + 1e-12).sum()) for t in truth])
 
 
-def run(competitions: int, replicates: int, bad_share: float, seed: int, gold: int = 0) -> dict:
+def run(competitions: int, replicates: int, bad_share: float, seed: int, checks: tuple[int, int] = (0, 0)) -> dict:
     rng = np.random.default_rng(seed)
     bots = BOT_RATES.size
     covered = np.zeros(bots + 1)
@@ -165,8 +178,10 @@ def run(competitions: int, replicates: int, bad_share: float, seed: int, gold: i
     false_equivalent = tested_far = 0
     rank_covered = rank_total = exact_rank = 0
     flagged_bad = flagged_honest = bad_total = honest_total = 0
+    checks_total = 0
     for replicate in range(competitions):
-        data = simulate(rng, bad_share, gold)
+        data = simulate(rng, bad_share, checks)
+        checks_total += int(data["gold_items"].sum())
         raised = [rater_quality.flags(p, RULES) for p in patterns(data)]
         keep = np.array([not rater_quality.excluded(r, RULES) for r in raised])
         bad = data["kinds"] != HONEST
@@ -218,6 +233,7 @@ def run(competitions: int, replicates: int, bad_share: float, seed: int, gold: i
         "arena_rank_not_optimistic": exact_rank / max(rank_total, 1),
         "flagged_bad": flagged_bad / max(bad_total, 1),
         "flagged_honest": flagged_honest / max(honest_total, 1),
+        "checks_per_evaluator": checks_total / (competitions * EVALUATORS),
     }
 
 
@@ -260,6 +276,11 @@ def report(title: str, result: dict, competitions: int) -> None:
     print(
         f"evaluators excluded by the response-pattern rules: {result['flagged_bad'] * 100:.1f}% of bad ones, "
         f"{result['flagged_honest'] * 100:.1f}% of honest ones"
+        + (
+            f" (attention checks met: {result['checks_per_evaluator']:.2f} per evaluator)"
+            if result["checks_per_evaluator"]
+            else ""
+        )
     )
 
 
@@ -268,15 +289,23 @@ def main() -> None:
     parser.add_argument("--competitions", type=int, default=1000)
     parser.add_argument("--replicates", type=int, default=inference.REPLICATES)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--check-every", type=int, default=CHECK_EVERY, help="one attention check per this many chats")
+    parser.add_argument("--checks-max", type=int, default=CHECKS_MAX, help="attention checks per evaluator, at most")
     args = parser.parse_args()
+    checks = (args.check_every, args.checks_max)
     scenarios = [
-        ("20% bad evaluators, response-pattern rules only", 0.2, 0),
-        (f"20% bad evaluators, plus {GOLD_ITEMS} gold attention checks each (once review provides them)", 0.2, 4),
-        ("honest evaluators only", 0.0, 0),
+        ("20% bad evaluators, response-pattern rules only", 0.2, (0, 0)),
+        (
+            f"20% bad evaluators, plus attention checks (1 per {args.check_every} judged chats, at most "
+            f"{args.checks_max})",
+            0.2,
+            checks,
+        ),
+        ("honest evaluators only", 0.0, (0, 0)),
     ]
-    for title, bad_share, gold in scenarios:
+    for title, bad_share, scenario_checks in scenarios:
         started = time.perf_counter()
-        result = run(args.competitions, args.replicates, bad_share, args.seed, gold)
+        result = run(args.competitions, args.replicates, bad_share, args.seed, scenario_checks)
         report(title, result, args.competitions)
         print(f"({time.perf_counter() - started:.1f} s, {args.replicates:,} bootstrap replicates per competition)")
 

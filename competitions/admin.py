@@ -65,8 +65,9 @@ COMPETITION_HELP = {
     "min_judgments_to_rank": _("A bot is ranked and compared with the human baseline once it has this many judgments."),
     "exclusion_rules": _(
         "Which response patterns exclude an evaluator (same verdict, straight-lined ratings, judging in seconds, "
-        "silent chats, verdicts against own ratings, failed attention checks) and their thresholds. Declared before "
-        "evaluation opens; later changes are logged and shown."
+        "silent chats, verdicts against own ratings, failed attention checks) and their thresholds. Attention checks "
+        "are transcript review's gold items, met between chats (Review settings: attention checks) or on the review "
+        "page. Declared before evaluation opens; later changes are logged and shown."
     ),
     "leaderboard_public_during_evaluation": _(
         "Off: only organizers see the leaderboard until the competition closes, so teams cannot tune to it."

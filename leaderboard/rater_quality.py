@@ -12,7 +12,8 @@ organizer declares before evaluation opens (they are part of the locked analysis
 - **contradicts own ratings**: rating the partner's human-likeness (the first criterion) at least
   `contradiction_gap` points higher on average when saying "bot" than when saying "human" (3+ judgments of each);
 - **failed attention checks**: at least `gold_fail_share` of at least `gold_min` items with a known answer (the gold
-  items of transcript review) answered wrongly. Until gold items exist no evaluator has any, and the rule is idle.
+  items of transcript review, met as attention checks between chats or on the review page) answered wrongly. The
+  recompute fills `Pattern.gold_items`/`gold_failed` from review's counts (leaderboard.services).
 
 Each flag carries its evidence, shown to the organizer. An evaluator with a flag listed in `exclude` does not count.
 """

@@ -18,12 +18,42 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
         "pairwise_share",
         "gold_rate",
         "strike_limit",
+        "attention_check_every",
+        "attention_checks_per_evaluator",
         "progress_link",
     ]
     list_filter = ["enabled"]
     autocomplete_fields = ["competition"]
     filter_horizontal = ["reviewers"]
     actions = ["propose_gold", "recompute"]
+    fieldsets = [
+        (
+            "Transcript review",
+            {
+                "fields": [
+                    "competition",
+                    "enabled",
+                    "reviewers",
+                    "reviews_per_transcript",
+                    "reviews_per_reviewer",
+                    "pairwise_share",
+                    "gold_rate",
+                    "strike_limit",
+                ]
+            },
+        ),
+        (
+            "Attention checks between chats (main leaderboard)",
+            {
+                "fields": ["attention_check_every", "attention_checks_per_evaluator"],
+                "description": "Active single gold items shown to evaluators of the main board between two chats, on "
+                "the review page and like any review item, whether or not review is enabled. Failed ones (and failed "
+                "gold items on the review page) raise the leaderboard flag 'failed attention checks' (thresholds "
+                "gold_min and gold_fail_share in the competition's exclusion rules). Recommended: 3 and 4. Part of "
+                "the analysis plan: locked when evaluation opens.",
+            },
+        ),
+    ]
 
     @admin.display(description="Progress")
     def progress_link(self, review_settings):
