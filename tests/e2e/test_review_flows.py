@@ -106,3 +106,55 @@ def test_the_review_page_fits_a_phone_screen(browser, asgi_server, orm):
         assert page.locator(".rv-transcript li").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 14
     finally:
         context.close()
+
+
+def attention_check_world() -> None:
+    """The review world with review closed, a check after every judged chat, every chat of the world a gold item, and
+    an evaluator, evan, who has judged one chat of his own."""
+    from review.services import gold_mark
+    from tests.factories import JudgmentFactory
+
+    competition = review_world()
+    ReviewSettings.objects.filter(competition=competition).update(
+        enabled=False, attention_check_every=1, attention_checks_per_evaluator=2
+    )
+    for chat in Conversation.objects.filter(competition=competition):
+        gold_mark(competition=competition, first=chat)
+    evan = UserFactory(username="evan")
+    EvaluatorFactory(competition=competition, user=evan)
+    own = ConversationFactory(
+        competition=competition,
+        evaluator_a=evan,
+        bot=BotFactory(competition=competition, name="bot-own"),
+        status=Conversation.Status.ENDED,
+        last_seq=6,
+    )
+    JudgmentFactory(conversation=own)
+
+
+def test_an_evaluator_meets_an_attention_check_before_the_next_chat_and_comes_back(new_page, orm):
+    from review.models import ReviewAssignment
+
+    orm(attention_check_world)
+    page = new_page()
+    log_in(page, "evan")
+    page.goto("/evaluate/e2e-review/")
+
+    page.click("#start-submit")
+
+    page.wait_for_url(re.compile(r"/c/e2e-review/review/\?then=evaluate$"))
+    expect(page.locator("#review-between-chats")).to_be_visible()
+    expect(page.locator(".rv-transcript li")).to_have_count(6)
+    assert "gold" not in page.content().lower()
+    page.locator("h1").click()
+    page.keyboard.press("b")
+    page.keyboard.press("3")
+    page.keyboard.press("r")
+    page.keyboard.type("Too even.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/evaluate/e2e-review/$"))
+    expect(page.locator("#start-submit")).to_be_visible()
+
+    check = orm(lambda: ReviewAssignment.objects.select_related("item__gold").get(reviewer__username="evan"))
+    assert check.attention_check and check.status == "done" and check.item.gold is not None
+    assert orm(lambda: SingleReview.objects.get(reviewer__username="evan").verdict) == "bot"
