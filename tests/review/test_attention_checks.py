@@ -185,3 +185,13 @@ def test_a_pending_check_waits_for_the_evaluator_and_other_review_items_wait_for
     assert Conversation.objects.filter(pk=check.item.first_id, bot=checked_world.bots[1]).exists() or (
         Conversation.objects.filter(pk=check.item.first_id, bot__isnull=True).exists()
     )
+
+
+def test_the_terms_say_that_between_chat_transcripts_can_be_checks_only_when_there_are_checks(client, checked_world):
+    newcomer = UserFactory(username="newcomer")
+    client.force_login(newcomer)
+    evaluate = reverse("evaluate-competition", kwargs={"slug": checked_world.competition.slug})
+    assert 'id="terms-attention-checks"' in client.get(evaluate).content.decode()
+    checked_world.settings.attention_check_every = 0
+    checked_world.settings.save()
+    assert 'id="terms-attention-checks"' not in client.get(evaluate).content.decode()
