@@ -9,8 +9,8 @@ differ in leniency (a random intercept on the logit scale, sd 0.6) and human par
 across (sd 0.4); the number of chats per evaluator is uneven (1 to 60, geometric-like). 20% of evaluators are bad:
 8% random clickers (fast, nearly silent), 6% "always bot" with straight-lined ratings, 6% adversarial (verdict
 flipped, ratings honest). A second run adds the attention checks of the evaluate flow as the platform gives them
-(review.services.attention_check_due): one gold transcript in each block of `--check-every` judged chats (default 3), at
-a random position in the block, at most `--checks-max` per evaluator (default 4), shown before the next chat, so an
+(review.services.attention_check_due): one gold transcript in each block of `--check-every` judged chats (default 2), at
+a random position in the block, at most `--checks-max` per evaluator (default 6), shown before the next chat, so an
 evaluator who stops meets only the checks due before their last chat; honest evaluators answer 5% of them wrongly,
 clickers and "always bot" evaluators half, adversarial ones 95%. A third has honest evaluators only. The truth is the
 honest evaluators' population rate: E[expit(logit p + u)].
@@ -64,7 +64,7 @@ HUMAN_TRUTH = population_rate(HUMAN_RATE, float(np.hypot(LENIENCY_SD, PARTNER_SD
 BOT_TRUTH[EQUAL_BOT] = HUMAN_TRUTH  # the equal bot is exactly as human as the humans, partners' spread included
 
 
-CHECK_EVERY, CHECKS_MAX = 3, 4  # the recommended attention checks: one per block of 3 judged chats, at most 4
+CHECK_EVERY, CHECKS_MAX = 2, 6  # the recommended attention checks: one per block of 2 judged chats, at most 6
 
 
 def checks_met(rng: np.random.Generator, chats: np.ndarray, every: int, most: int) -> np.ndarray:

@@ -49,7 +49,7 @@ class ReviewSettingsAdmin(admin.ModelAdmin):
                 "description": "Active single gold items shown to evaluators of the main board between two chats, on "
                 "the review page and like any review item, whether or not review is enabled. Failed ones (and failed "
                 "gold items on the review page) raise the leaderboard flag 'failed attention checks' (thresholds "
-                "gold_min and gold_fail_share in the competition's exclusion rules). Recommended: 3 and 4. Part of "
+                "gold_min and gold_fail_share in the competition's exclusion rules). Recommended: 2 and 6. Part of "
                 "the analysis plan: locked when evaluation opens.",
             },
         ),

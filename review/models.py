@@ -71,11 +71,11 @@ class ReviewSettings(models.Model):
         "0: none. Part of the locked analysis plan: it cannot change once evaluation has opened.",
     )
     attention_checks_per_evaluator = models.PositiveSmallIntegerField(
-        default=4,
+        default=6,
         validators=[MaxValueValidator(50)],
         help_text="The most attention checks one evaluator meets in the evaluate flow. The leaderboard's rule "
-        "'failed attention checks' needs at least gold_min of them (analysis plan); 4 per evaluator brought interval "
-        "coverage to 94-95% in bench/stats_validity.py.",
+        "'failed attention checks' needs at least gold_min of them (analysis plan). In bench/stats_validity.py, one "
+        "check per 2 chats and at most 6 brought interval coverage back to 93-96.5% with 20% bad evaluators.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

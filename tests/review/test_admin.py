@@ -53,3 +53,32 @@ def test_two_reviewers_opening_the_same_chat_join_one_item(world):
         competition=world.competition, kind=ReviewKind.SINGLE, first_id=world.chats[0].pk, second_id=None
     )
     assert first.pk == again.pk and ReviewItem.objects.count() == 1
+
+
+def test_the_attention_checks_can_be_set_before_evaluation_and_not_after(client, organizer, world):
+    client.force_login(organizer)
+    url = reverse("admin:review_reviewsettings_change", args=[world.settings.pk])
+    assert "Attention checks between chats" in client.get(url).content.decode()
+    form = {
+        "competition": world.competition.pk,
+        "enabled": "on",
+        "reviews_per_transcript": 3,
+        "reviews_per_reviewer": 150,
+        "pairwise_share": 0.5,
+        "gold_rate": 0.0,
+        "strike_limit": 3,
+        "attention_check_every": 2,
+        "attention_checks_per_evaluator": 6,
+    }
+    world.competition.phase = "registration"
+    world.competition.save(update_fields=["phase"])
+    assert client.post(url, form).status_code == 302
+    world.settings.refresh_from_db()
+    assert (world.settings.attention_check_every, world.settings.attention_checks_per_evaluator) == (2, 6)
+
+    world.competition.phase = "evaluation"
+    world.competition.save(update_fields=["phase"])
+    response = client.post(url, form | {"attention_check_every": 3})
+    assert response.status_code == 200 and "locked when evaluation opened" in response.content.decode()
+    world.settings.refresh_from_db()
+    assert world.settings.attention_check_every == 2
