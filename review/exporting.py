@@ -26,6 +26,7 @@ REVIEW_COLUMNS = [
     ("chosen_side", pa.string(), 'Pairwise: "left" or "right", as shown (sides were randomised per reviewer).'),
     ("reason", pa.string(), "The reviewer's free-text reason."),
     ("gold", pa.bool_(), "True for a gold item (known answer, an attention check): not counted in the figures."),
+    ("between_chats", pa.bool_(), "True for an attention check shown between two chats of the evaluate flow."),
     ("created_at", pa.timestamp("us", tz="UTC"), "When the review was saved (UTC)."),
 ]
 REVIEW_SCHEMA = pa.schema([(name, kind) for name, kind, _ in REVIEW_COLUMNS])
@@ -59,6 +60,7 @@ def review_rows(*, competition: Competition, conversation_ids: set[int], pseudon
                 "chosen_side": None,
                 "reason": review.reason,
                 "gold": review.assignment.item.gold_id is not None,
+                "between_chats": review.assignment.attention_check,
                 "created_at": review.created_at,
             }
         )
@@ -80,6 +82,7 @@ def review_rows(*, competition: Competition, conversation_ids: set[int], pseudon
                 "chosen_side": review.chosen_side,
                 "reason": review.reason,
                 "gold": review.assignment.item.gold_id is not None,
+                "between_chats": review.assignment.attention_check,
                 "created_at": review.created_at,
             }
         )

@@ -12,6 +12,9 @@ from chat.models import Conversation
 from review import services
 from review.models import PairwiseReview, SingleReview
 from tests.exports.helpers import read_archive, run_export
+from tests.factories import JudgmentFactory
+
+from .conftest import finished_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +95,20 @@ def test_a_teams_copy_holds_only_reviews_of_its_own_chats(world):
         if {Conversation.objects.get(pk=c).bot_id for c in (review.chosen_id, review.other_id)} == {world.bots[1].pk}
     ]
     assert len(reviews) == len(own) + len(own_pairs)
+
+
+def test_attention_checks_are_exported_as_gold_reviews_met_between_chats(world):
+    chat = world.chats[4]
+    gold = services.gold_mark(competition=world.competition, first=chat)
+    world.settings.attention_check_every = 1
+    world.settings.save()
+    evaluator = world.reviewers[0]
+    JudgmentFactory(conversation=finished_chat(competition=world.competition, evaluator=evaluator, bot=world.bots[2]))
+    check = services.attention_check_next(competition=world.competition, user=evaluator)
+    assert check.item.gold == gold
+    services.review_record_single(assignment_id=check.pk, user=evaluator, verdict="human", confidence=3, reason="?")
+    reviews = [
+        json.loads(line)
+        for line in read_archive(run_export(world.competition, fmt="jsonl"))["reviews.jsonl"].decode().splitlines()
+    ]
+    assert [(r["gold"], r["between_chats"], r["verdict"]) for r in reviews] == [(True, True, "human")]
