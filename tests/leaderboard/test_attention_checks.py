@@ -158,11 +158,15 @@ def test_the_control_room_shows_failed_checks_with_their_evidence(client, organi
     assert "careless" in progress and progress.count("expected") >= 1  # each strike: expected and given answers
 
 
-def test_the_attention_checks_are_in_the_locked_plan_and_cannot_change_after_it(board):
+def test_the_attention_checks_are_in_the_locked_plan_and_cannot_change_after_it(client, board):
     competition, _bot, _golds = board
     competition_recompute(competition_id=competition.pk)
     plan = AnalysisPlan.objects.get(competition=competition).plan
     assert plan["attention_checks"]["every_judged_chats"] == 1 and plan["attention_checks"]["per_evaluator"] == 4
+    page = client.get(competition.get_absolute_url()).content.decode()
+    assert 'id="lb-plan-attention-checks"' in page
+    assert "in each block of 1 judged chats, at most 4 per evaluator" in page
+    assert "answered at least 2 checks and 50% or more of them wrongly" in page
 
     review_settings = ReviewSettings.objects.get(competition=competition)
     review_settings.attention_check_every = 3
