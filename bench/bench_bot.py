@@ -64,12 +64,7 @@ def main() -> None:
     server = make_server(recorder.respond, host="127.0.0.1", port=args.port, secret=args.secret)
     server.RequestHandlerClass = Handler
     print(f"listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    server.serve_forever()  # until the benchmark terminates it
 
 
 if __name__ == "__main__":
