@@ -32,10 +32,12 @@ bench/bench_bot.py, the sample bots' signed webhook server with a recording resp
 rate and the bot's answers make the rest. Deliveries: a person's message to their partner's socket, a message
 to the bot's webhook (when the bot first saw it), and the bot's answer from the bot to the interrogator's
 socket (all on CLOCK_MONOTONIC, shared by the processes). Lost: acked and never seen by the partner or the bot,
-or answered by the bot and never shown; duplicated: shown twice. The server runs with CHAT_PRESENCE_TIME_SCALE
-0 and CHAT_BOT_DELAY_MAX_MS 0, so the figures are the platform's, not the human-like pacing. Then, on the same
-server, two-party chats with the same number of sockets at the same rate, printed beside it (the comparison
-that tells the machine's load from the three-party path's own cost). No saturation phase, no bare relay.
+or sent to the bot with no answer shown after it (an answer covers every earlier message of its chat); an answer
+the platform dropped because a later call answered instead is counted as superseded. Duplicated: shown twice.
+The server runs with CHAT_PRESENCE_TIME_SCALE 0 and CHAT_BOT_DELAY_MAX_MS 0, so the figures are the platform's,
+not the human-like pacing. Then, on the same server, two-party chats with the same number of sockets at the same
+rate, printed beside it (the comparison that tells the machine's load from the three-party path's own cost). No
+saturation phase, no bare relay.
 
 The load client shares the 2 cores with the server; its own CPU use and how late it sent against
 its schedule are printed so that a client-bound run can be told from a server-bound one.
@@ -107,6 +109,7 @@ class Sent:
     received_ns: int | None = None
     receipts: int = 0
     to_bot: bool = False  # delivered when the bot's webhook saw it (bench_bot.py's records)
+    number: int = 0  # order of sending, over every chat
 
 
 @dataclass
@@ -130,7 +133,12 @@ class PhaseResult:
     send_lag_ms: list[float] = field(default_factory=list)
     closed_ns: int = 0  # end of the phase's grace period; later receipts count as late
     bot_replies: list[BotReply] = field(default_factory=list)
-    bot_answers_missing: list[str] = field(default_factory=list)  # keys the bot answered; never reached the pane
+    # Acked messages to the bot that no answer shown to the interrogator covers (an answer covers the message it
+    # answers and every earlier one of its chat): the bot side's silent loss.
+    unanswered: list[Sent] = field(default_factory=list)
+    # Answers the bot gave that the platform did not show because a later call answered instead (a claim taken
+    # over after CHAT_BOT_TURN_LEASE_SECONDS without a heartbeat, or a retried call): superseded, not lost.
+    bot_answers_superseded: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
     server_cpu_seconds: float | None = None
@@ -181,7 +189,7 @@ class PhaseResult:
 
     @property
     def lost_count(self) -> int:
-        return len(self.lost) + len(self.bot_answers_missing)
+        return len({m.client_msg_id for m in self.lost} | {m.client_msg_id for m in self.unanswered})
 
     @property
     def resends(self) -> int:
@@ -421,6 +429,7 @@ class LoadClient:
                 side=side,
                 client_msg_id=f"{name}-{index}-{count}-{now}",
                 text_key=text_key(len(self.by_text_key)),
+                number=len(self.by_text_key),
                 first_sent_ns=now,
                 last_sent_ns=now,
                 to_bot=self.chats[index].bot,
@@ -446,14 +455,19 @@ class LoadClient:
         started = time.perf_counter()
         messages = list(self.by_client_id.values())
         while time.perf_counter() - started < timeout:
-            if self._settled(messages):
-                if bot_records_url is None:
-                    break
-                records = await asyncio.to_thread(fetch_bot_records, bot_records_url)
-                if set(records["replies"]) <= set(self.bot_replies):
-                    break
+            if self._settled(messages) and (bot_records_url is None or not self._unanswered(messages)):
+                break
             await asyncio.sleep(0.2)
         return time.perf_counter() - started
+
+    def _unanswered(self, messages: list[Sent]) -> list[Sent]:
+        """Acked messages to a bot that come after the last answer shown in their chat."""
+        covered: dict[int, int] = {}  # chat -> number of the latest message an answer shown there answers
+        for key in self.bot_replies:
+            sent = self.by_text_key.get(key)
+            if sent is not None:
+                covered[sent.chat] = max(covered.get(sent.chat, -1), sent.number)
+        return [m for m in messages if m.to_bot and m.acked_ns is not None and m.number > covered.get(m.chat, -1)]
 
     def match_bot_records(self, records: dict, phases: list[PhaseResult]) -> None:
         """Deliveries to the bot (its first sight of each message) and its answers, from its records."""
@@ -469,10 +483,12 @@ class LoadClient:
                 continue
             reply = self.bot_replies.get(key)
             if reply is None:
-                phase.bot_answers_missing.append(key)
+                phase.bot_answers_superseded.append(key)
                 continue
             reply.left_bot_ns, reply.calls = left[0], len(left)
             phase.bot_replies.append(reply)
+        for phase in phases:
+            phase.unanswered = self._unanswered(phase.sent)
 
 
 def fetch_bot_records(url: str) -> dict:
@@ -824,11 +840,13 @@ def report_phase(
         f"  delivered to the partner: {len(phase.on_time)} within the phase, {len(phase.late)} late (backlog), "
         f"LOST (acked, never delivered) {len(phase.lost)}, duplicates {phase.duplicates}"
     )
-    if phase.bot_replies or phase.bot_answers_missing:
+    if phase.bot_replies or phase.bot_answers_superseded:
         twice = sum(1 for r in phase.bot_replies if r.calls > 1)
         print(
-            f"  bot answers (webhook → interrogator): {len(phase.bot_replies)} delivered, LOST "
-            f"{len(phase.bot_answers_missing)}, answered by more than one call {twice}"
+            f"  bot answers (webhook → interrogator): {len(phase.bot_replies)} delivered, messages to the bot LOST "
+            f"(acked, no answer shown after them) {len(phase.unanswered)}; superseded answers (the bot answered, "
+            f"a later call's answer was shown) {len(phase.bot_answers_superseded)}, answered by more than one call "
+            f"{twice}"
         )
         for label, values in (
             ("person → person", phase.relay_latencies_ms(to_bot=False)),
@@ -862,11 +880,11 @@ def report_phase(
             f"  persisted: {len(phase_rows)} Message rows for {len(acked_ids)} acked "
             f"(acked but missing {len(acked_ids - phase_rows)}, saved but never acked {len(phase_rows - acked_ids)})"
         )
-    if persisted_answers is not None and (phase.bot_replies or phase.bot_answers_missing):
-        keys = [r.key for r in phase.bot_replies] + phase.bot_answers_missing
+    if persisted_answers is not None and phase.bot_replies:
+        keys = [r.key for r in phase.bot_replies]
         unsaved = sum(1 for k in keys if persisted_answers[k] == 0)
         twice = sum(1 for k in keys if persisted_answers[k] > 1)
-        print(f"  persisted bot answers: {len(keys) - unsaved} of the bot's {len(keys)} saved, saved twice {twice}")
+        print(f"  persisted bot answers: {len(keys) - unsaved} of {len(keys)} shown, saved twice {twice}")
 
 
 async def run_against(
@@ -1022,10 +1040,10 @@ def main() -> int:
 def game_figures(phase: PhaseResult) -> str:
     relay = phase.relay_latencies_ms(to_bot=False)
     to_bot, answers = phase.relay_latencies_ms(to_bot=True), phase.bot_reply_latencies_ms
-    bot_answers = len(phase.bot_replies) + len(phase.bot_answers_missing)
+    bot_answers = len(phase.bot_replies)
     rate = (len(phase.sent) + bot_answers) / phase.duration
     return (
-        f"{rate:.0f} msg/s persisted ({len(phase.sent)} sent by people, {bot_answers} bot answers): "
+        f"{rate:.0f} msg/s persisted ({len(phase.sent)} sent by people, {bot_answers} bot answers shown): "
         f"p99 {percentile(phase.latencies_ms, 99):.1f} ms over every delivery (person → person "
         f"{percentile(relay, 99):.1f}, person → bot's webhook {percentile(to_bot, 99):.1f}, bot's answer → "
         f"interrogator {percentile(answers, 99):.1f}), lost {phase.lost_count}, duplicated {phase.duplicates}"
