@@ -45,6 +45,7 @@ bench: install
 	$(PY) bench/aggregate.py
 	$(PY) bench/export.py
 	$(PY) bench/ws_load.py
+	$(PY) bench/ws_load.py --mode three-party
 	$(PY) bench/review.py
 	$(PY) bench/http_load.py
 

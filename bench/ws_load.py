@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ws_load.py [--chats 1000 --rate 400 --duration 20]
     .venv/bin/python bench/ws_load.py --chats 5 --rate 10 --duration 2      # smoke check
+    .venv/bin/python bench/ws_load.py --mode three-party [--games 500 --rate 400 --duration 20]
 
 What it does, all on loopback with bounded durations:
 1. Creates and migrates the benchmark database, then writes users (each with a logged-in Django
@@ -22,6 +23,21 @@ What it does, all on loopback with bounded durations:
    rather than dropping acked messages.
 6. The floor: the same load against bench/bare_relay.py (plain `websockets`, no Django/Redis/DB),
    and the ratio of the two p99s.
+
+--mode three-party (`--games 500 --rate 400`): three-party games instead (docs/three-party.md), seeded as
+chat.services.games starts them: per game the interrogator's two sockets and the human witness's one. In turn
+the interrogator asks the witness, the witness answers, the interrogator asks the bot; each message to the bot
+is answered by a bot turn through the real path (claim, signed webhook call, reply saved and broadcast) to
+bench/bench_bot.py, the sample bots' signed webhook server with a recording responder. People send ¾ of the
+rate and the bot's answers make the rest. Deliveries: a person's message to their partner's socket, a message
+to the bot's webhook (when the bot first saw it), and the bot's answer from the bot to the interrogator's
+socket (all on CLOCK_MONOTONIC, shared by the processes). Lost: acked and never seen by the partner or the bot,
+or sent to the bot with no answer shown after it (an answer covers every earlier message of its chat); an answer
+the platform dropped because a later call answered instead is counted as superseded. Duplicated: shown twice.
+The server runs with CHAT_PRESENCE_TIME_SCALE 0 and CHAT_BOT_DELAY_MAX_MS 0, so the figures are the platform's,
+not the human-like pacing. Then, on the same server, two-party chats with the same number of sockets at the same
+rate, printed beside it (the comparison that tells the machine's load from the three-party path's own cost). No
+saturation phase, no bare relay.
 
 The load client shares the 2 cores with the server; its own CPU use and how late it sent against
 its schedule are printed so that a client-bound run can be told from a server-bound one.
@@ -67,7 +83,14 @@ P99_TARGET_MS = 25.0
 @dataclass(frozen=True)
 class ChatTarget:
     room: str
-    cookies: tuple[str, str] | None  # sessionid of side a, side b; None for the bare relay
+    cookies: tuple[str, str | None] | None  # sessionid of side a, side b; None for the bare relay
+    bot: bool = False  # side b is a bot (no socket): a three-party game's bot pane
+
+
+# Who speaks in turn, per group of chats: a two-party chat's sides alternate; a game's interrogator asks the human
+# witness, the witness answers, the interrogator asks the bot (whose answer comes through its webhook).
+TWO_PARTY_PLAN = ((0, "a"), (0, "b"))
+THREE_PARTY_PLAN = ((0, "a"), (0, "b"), (1, "a"))
 
 
 @dataclass
@@ -85,6 +108,19 @@ class Sent:
     acked_ns: int | None = None
     received_ns: int | None = None
     receipts: int = 0
+    to_bot: bool = False  # delivered when the bot's webhook saw it (bench_bot.py's records)
+    number: int = 0  # order of sending, over every chat
+
+
+@dataclass
+class BotReply:
+    """A bot's answer as the interrogator's pane got it; matched after the run with the bot's records."""
+
+    key: str  # the text key of the message answered
+    received_ns: int
+    receipts: int = 1
+    left_bot_ns: int | None = None  # when the bot's answer left it
+    calls: int = 0  # webhook calls that answered this message (more than one: a turn ran twice)
 
 
 @dataclass
@@ -96,6 +132,13 @@ class PhaseResult:
     errors: Counter = field(default_factory=Counter)
     send_lag_ms: list[float] = field(default_factory=list)
     closed_ns: int = 0  # end of the phase's grace period; later receipts count as late
+    bot_replies: list[BotReply] = field(default_factory=list)
+    # Acked messages to the bot that no answer shown to the interrogator covers (an answer covers the message it
+    # answers and every earlier one of its chat): the bot side's silent loss.
+    unanswered: list[Sent] = field(default_factory=list)
+    # Answers the bot gave that the platform did not show because a later call answered instead (a claim taken
+    # over after CHAT_BOT_TURN_LEASE_SECONDS without a heartbeat, or a retried call): superseded, not lost.
+    bot_answers_superseded: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
     server_cpu_seconds: float | None = None
@@ -114,7 +157,22 @@ class PhaseResult:
 
     @property
     def latencies_ms(self) -> list[float]:
-        return [(m.received_ns - m.first_sent_ns) / 1e6 for m in self.sent if m.received_ns is not None]
+        """Every delivery: a person's message to their partner's socket or to the bot's webhook, and a bot's answer
+        from its webhook to the interrogator's socket."""
+        return (
+            self.relay_latencies_ms(to_bot=False) + self.relay_latencies_ms(to_bot=True) + self.bot_reply_latencies_ms
+        )
+
+    def relay_latencies_ms(self, *, to_bot: bool) -> list[float]:
+        return [
+            (m.received_ns - m.first_sent_ns) / 1e6
+            for m in self.sent
+            if m.received_ns is not None and m.to_bot == to_bot
+        ]
+
+    @property
+    def bot_reply_latencies_ms(self) -> list[float]:
+        return [(r.received_ns - r.left_bot_ns) / 1e6 for r in self.bot_replies if r.left_bot_ns is not None]
 
     @property
     def ack_latencies_ms(self) -> list[float]:
@@ -127,7 +185,11 @@ class PhaseResult:
 
     @property
     def duplicates(self) -> int:
-        return sum(max(0, m.receipts - 1) for m in self.sent)
+        return sum(max(0, m.receipts - 1) for m in self.sent) + sum(max(0, r.receipts - 1) for r in self.bot_replies)
+
+    @property
+    def lost_count(self) -> int:
+        return len({m.client_msg_id for m in self.lost} | {m.client_msg_id for m in self.unanswered})
 
     @property
     def resends(self) -> int:
@@ -176,11 +238,16 @@ class LoadClient:
         chats: list[ChatTarget],
         ack_timeout: float,
         max_attempts: int,
+        plan: tuple[tuple[int, str], ...] = TWO_PARTY_PLAN,
         connect_concurrency: int = 64,
     ):
         self.base_url = base_url
         self.origin = origin
         self.chats = chats
+        self.plan = plan
+        self.group_size = 1 + max(offset for offset, _ in plan)
+        self.sent_per_group: Counter = Counter()
+        self.bot_replies: dict[str, BotReply] = {}
         self.ack_timeout = ack_timeout
         self.max_attempts = max_attempts
         self.connect_concurrency = connect_concurrency
@@ -227,7 +294,8 @@ class LoadClient:
 
         # Side a of every chat first, then side b: the bare relay assigns sides by arrival order.
         await asyncio.wait_for(asyncio.gather(*(open_one(i, "a") for i in range(len(self.chats)))), timeout)
-        await asyncio.wait_for(asyncio.gather(*(open_one(i, "b") for i in range(len(self.chats)))), timeout)
+        humans_b = [i for i, chat in enumerate(self.chats) if not chat.bot]
+        await asyncio.wait_for(asyncio.gather(*(open_one(i, "b") for i in humans_b)), timeout)
         self.resender = asyncio.create_task(self._resend_loop())
 
     @property
@@ -271,6 +339,13 @@ class LoadClient:
             sent = self.by_client_id.get(frame.get("client_msg_id", ""))
             if sent is not None and sent.acked_ns is None:
                 sent.acked_ns = now
+        elif kind == "message" and frame.get("from") == "partner" and self.chats[index].bot:
+            key = frame.get("text", "").rsplit(" ", 1)[-1]
+            reply = self.bot_replies.get(key)
+            if reply is None:
+                self.bot_replies[key] = BotReply(key=key, received_ns=now)
+            else:
+                reply.receipts += 1
         elif kind == "message" and frame.get("from") == "partner":
             # The partner's copy carries no client_msg_id (docs/chat-protocol.md); the text does.
             sent = self.by_text_key.get(frame.get("text", "").rsplit(" ", 1)[-1])
@@ -320,7 +395,8 @@ class LoadClient:
                     await self._send(sent)
 
     def _settled(self, messages: list[Sent]) -> bool:
-        return all(m.received_ns is not None and m.acked_ns is not None for m in messages)
+        """Every message saved and delivered (a bot's receipt is read from its records after the run)."""
+        return all(m.acked_ns is not None and (m.to_bot or m.received_ns is not None) for m in messages)
 
     async def run_phase(
         self, *, name: str, rate: float, duration: float, grace: float, server_pid: int | None
@@ -340,18 +416,23 @@ class LoadClient:
                 await asyncio.sleep(delay)
             else:
                 phase.send_lag_ms.append(-delay * 1000)
-            index = n % len(self.chats)
+            group = n % (len(self.chats) // self.group_size)
+            offset, side = self.plan[self.sent_per_group[group] % len(self.plan)]
+            self.sent_per_group[group] += 1
+            index = group * self.group_size + offset
             count = self.sent_per_chat[index]
             self.sent_per_chat[index] += 1
             now = time.perf_counter_ns()
             sent = Sent(
                 phase=name,
                 chat=index,
-                side="a" if count % 2 == 0 else "b",
+                side=side,
                 client_msg_id=f"{name}-{index}-{count}-{now}",
                 text_key=text_key(len(self.by_text_key)),
+                number=len(self.by_text_key),
                 first_sent_ns=now,
                 last_sent_ns=now,
+                to_bot=self.chats[index].bot,
             )
             phase.sent.append(sent)
             self.by_client_id[sent.client_msg_id] = sent
@@ -367,14 +448,52 @@ class LoadClient:
             phase.server_cpu_seconds = sum(server.cpu_times()[:2]) - server_cpu_before
         return phase
 
-    async def drain(self, timeout: float) -> float:
-        """After the last phase: wait for the backlog (late acks, resends, deliveries); returns seconds waited."""
+    async def drain(self, timeout: float, bot_records_url: str | None = None) -> float:
+        """After the last phase: wait for the backlog (late acks, resends, deliveries, and every answer the bot
+        gave); returns seconds waited."""
         self.errors = Counter()
         started = time.perf_counter()
         messages = list(self.by_client_id.values())
-        while time.perf_counter() - started < timeout and not self._settled(messages):
+        while time.perf_counter() - started < timeout:
+            if self._settled(messages) and (bot_records_url is None or not self._unanswered(messages)):
+                break
             await asyncio.sleep(0.2)
         return time.perf_counter() - started
+
+    def _unanswered(self, messages: list[Sent]) -> list[Sent]:
+        """Acked messages to a bot that come after the last answer shown in their chat."""
+        covered: dict[int, int] = {}  # chat -> number of the latest message an answer shown there answers
+        for key in self.bot_replies:
+            sent = self.by_text_key.get(key)
+            if sent is not None:
+                covered[sent.chat] = max(covered.get(sent.chat, -1), sent.number)
+        return [m for m in messages if m.to_bot and m.acked_ns is not None and m.number > covered.get(m.chat, -1)]
+
+    def match_bot_records(self, records: dict, phases: list[PhaseResult]) -> None:
+        """Deliveries to the bot (its first sight of each message) and its answers, from its records."""
+        by_name = {phase.name: phase for phase in phases}
+        for key, seen_ns in records["seen"].items():
+            sent = self.by_text_key.get(key)
+            if sent is not None and sent.to_bot:
+                sent.received_ns, sent.receipts = seen_ns, 1
+        for key, left in records["replies"].items():
+            sent = self.by_text_key.get(key)
+            phase = by_name.get(sent.phase) if sent is not None else None
+            if phase is None:
+                continue
+            reply = self.bot_replies.get(key)
+            if reply is None:
+                phase.bot_answers_superseded.append(key)
+                continue
+            reply.left_bot_ns, reply.calls = left[0], len(left)
+            phase.bot_replies.append(reply)
+        for phase in phases:
+            phase.unanswered = self._unanswered(phase.sent)
+
+
+def fetch_bot_records(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 -- the bench bot on loopback
+        return json.loads(response.read())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -409,58 +528,58 @@ def setup_django(*, database_url: str, redis_url: str, secret_key: str) -> None:
     django.setup()
 
 
-def seed_chats(count: int) -> list[ChatTarget]:
-    """Users with live sessions, a competition and `count` human–human conversations, via bulk_create."""
+def seed_reset() -> None:
+    """Migrates, then removes an earlier run's competition, users and sessions."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+
+    from chat.models import Conversation, Game
+    from competitions.models import Competition, Team
+
+    call_command("migrate", verbosity=0)
+    Game.objects.filter(competition__slug=BENCH_SLUG).delete()
+    Conversation.objects.filter(competition__slug=BENCH_SLUG).delete()
+    Competition.objects.filter(slug=BENCH_SLUG).delete()
+    Team.objects.filter(slug=BENCH_SLUG).delete()
+    get_user_model().objects.filter(username__startswith=USER_PREFIX).delete()
+    Session.objects.all().delete()
+
+
+def seed_competition():
+    from competitions.models import Competition
+
+    return Competition.objects.create(
+        slug=BENCH_SLUG,
+        title="Websocket benchmark",
+        phase=Competition.Phase.EVALUATION,
+        mode="both",
+        chat_time_limit_seconds=3600,
+        max_turns=1_000_000,
+        max_message_chars=300,
+        control_chat_share=1.0,
+    )
+
+
+def seed_people(competition, count: int, prefix: str) -> tuple[list, list[str]]:
+    """``count`` ready evaluators, each with a logged-in session; returns them and their session keys."""
     from datetime import timedelta
 
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
-    from django.core.management import call_command
     from django.utils import timezone
 
-    from chat.models import Conversation, Evaluator, PartnerKind
-    from competitions.models import Competition
-
-    call_command("migrate", verbosity=0)
-    User = get_user_model()
-    Conversation.objects.filter(competition__slug=BENCH_SLUG).delete()
-    Competition.objects.filter(slug=BENCH_SLUG).delete()
-    User.objects.filter(username__startswith=USER_PREFIX).delete()
-    Session.objects.all().delete()
+    from chat.models import Evaluator
 
     now = timezone.now()
-    competition = Competition.objects.create(
-        slug=BENCH_SLUG,
-        title="Websocket benchmark",
-        phase=Competition.Phase.EVALUATION,
-        chat_time_limit_seconds=3600,
-        max_turns=1_000_000,
-        max_message_chars=300,
-        control_chat_share=1.0,
-    )
+    User = get_user_model()
     users = User.objects.bulk_create(
-        [User(username=f"{USER_PREFIX}{n}", password=make_password(None)) for n in range(2 * count)]
+        [User(username=f"{USER_PREFIX}{prefix}{n}", password=make_password(None)) for n in range(count)]
     )
     Evaluator.objects.bulk_create(
         [Evaluator(competition=competition, user=u, consented_at=now, onboarding_passed_at=now) for u in users]
-    )
-    conversations = Conversation.objects.bulk_create(
-        [
-            Conversation(
-                competition=competition,
-                language="en",
-                partner_kind=PartnerKind.HUMAN,
-                evaluator_a=users[2 * n],
-                evaluator_b=users[2 * n + 1],
-                alias_a="Partner",
-                alias_b="Partner",
-                first_speaker="a",
-                deadline_at=now + timedelta(hours=1),
-            )
-            for n in range(count)
-        ]
     )
     store = SessionStore()
     session_keys = []
@@ -475,10 +594,111 @@ def seed_chats(count: int) -> list[ChatTarget]:
         sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=now + timedelta(days=1)))
         session_keys.append(key)
     Session.objects.bulk_create(sessions)
+    return users, session_keys
+
+
+def seed_chats(competition, count: int) -> list[ChatTarget]:
+    """``count`` human–human conversations, via bulk_create."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Conversation, PartnerKind
+
+    users, keys = seed_people(competition, 2 * count, "c")
+    deadline = timezone.now() + timedelta(hours=1)
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(
+                competition=competition,
+                language="en",
+                partner_kind=PartnerKind.HUMAN,
+                evaluator_a=users[2 * n],
+                evaluator_b=users[2 * n + 1],
+                alias_a="Partner",
+                alias_b="Partner",
+                first_speaker="a",
+                deadline_at=deadline,
+            )
+            for n in range(count)
+        ]
+    )
     return [
-        ChatTarget(room=str(c.public_id), cookies=(session_keys[2 * n], session_keys[2 * n + 1]))
-        for n, c in enumerate(conversations)
+        ChatTarget(room=str(c.public_id), cookies=(keys[2 * n], keys[2 * n + 1])) for n, c in enumerate(conversations)
     ]
+
+
+def seed_games(competition, count: int, *, bots: int, bot_url: str, bot_secret: str) -> list[ChatTarget]:
+    """``count`` three-party games (an interrogator, a human witness, one of ``bots`` live bots that all answer
+    at ``bot_url``), as chat.services.games starts them; returns the human pane and the bot pane of each game."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Conversation, Game, PartnerKind
+    from competitions.models import Bot, Team
+
+    team = Team.objects.create(name="Websocket benchmark bots", slug=BENCH_SLUG)
+    live_bots = Bot.objects.bulk_create(
+        [
+            Bot(
+                team=team,
+                competition=competition,
+                name=f"bench bot {n}",
+                endpoint_url=bot_url,
+                signing_secret=bot_secret,
+                status=Bot.Status.VERIFIED,
+            )
+            for n in range(bots)
+        ]
+    )
+    users, keys = seed_people(competition, 2 * count, "g")
+    now = timezone.now()
+    deadline = now + timedelta(hours=1)
+
+    def conversation(n: int, **fields) -> Conversation:
+        return Conversation(
+            competition=competition,
+            language="en",
+            evaluator_a=users[2 * n],
+            alias_a="Maple",
+            first_speaker="a",
+            started_at=now,
+            deadline_at=deadline,
+            **fields,
+        )
+
+    human = Conversation.objects.bulk_create(
+        [
+            conversation(n, partner_kind=PartnerKind.HUMAN, evaluator_b=users[2 * n + 1], alias_b="River")
+            for n in range(count)
+        ]
+    )
+    with_bot = Conversation.objects.bulk_create(
+        [conversation(n, partner_kind=PartnerKind.BOT, bot=live_bots[n % bots], alias_b="Cedar") for n in range(count)]
+    )
+    Game.objects.bulk_create(
+        [
+            Game(
+                competition=competition,
+                language="en",
+                interrogator=users[2 * n],
+                witness=users[2 * n + 1],
+                bot=live_bots[n % bots],
+                human_conversation=human[n],
+                bot_conversation=with_bot[n],
+                human_on_left=n % 2 == 0,
+                started_at=now,
+                deadline_at=deadline,
+            )
+            for n in range(count)
+        ]
+    )
+    targets = []
+    for n in range(count):
+        targets.append(ChatTarget(room=str(human[n].public_id), cookies=(keys[2 * n], keys[2 * n + 1])))
+        targets.append(ChatTarget(room=str(with_bot[n].public_id), cookies=(keys[2 * n], None), bot=True))
+    return targets
 
 
 def persisted_client_ids() -> set[str]:
@@ -487,6 +707,16 @@ def persisted_client_ids() -> set[str]:
     return set(
         Message.objects.filter(conversation__competition__slug=BENCH_SLUG).values_list("client_msg_id", flat=True)
     )
+
+
+def persisted_bot_answers() -> Counter:
+    """The message key each saved bot answer answers, counted (more than one: an answer saved twice)."""
+    from chat.models import Message
+
+    texts = Message.objects.filter(
+        conversation__competition__slug=BENCH_SLUG, conversation__bot__isnull=False, side="b"
+    )
+    return Counter(text.rsplit(" ", 1)[-1] for text in texts.values_list("text", flat=True))
 
 
 def bound_socket() -> socket.socket:
@@ -514,7 +744,9 @@ def wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 60
     raise RuntimeError(f"the server did not answer on port {port} within {timeout:.0f} s")
 
 
-def start_hulic(*, database_url: str, redis_url: str, secret_key: str, app: str) -> tuple[subprocess.Popen, int, str]:
+def start_hulic(
+    *, database_url: str, redis_url: str, secret_key: str, app: str, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int, str]:
     """The server as a subprocess on an inherited socket; returns it, its port and its log file."""
     listener = bound_socket()
     port = listener.getsockname()[1]
@@ -527,6 +759,7 @@ def start_hulic(*, database_url: str, redis_url: str, secret_key: str, app: str)
         "CHAT_MESSAGES_PER_10S": "1000000",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "hulic.settings",
+        **(extra_env or {}),
     }
     command = [str(Path(sys.executable).parent / "uvicorn"), app]
     command += ["--fd", str(listener.fileno()), "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
@@ -546,6 +779,21 @@ def summarise_server_log(path: str) -> None:
         line.split(":", 1)[0] for line in lines if re.match(r"^[A-Za-z_.]+(Error|Exception|Exit|Closed)\b", line)
     )
     print(f"\nserver log {path}: {len(lines)} lines; exceptions: {dict(kinds) or 'none'}")
+
+
+def start_bench_bot(secret: str) -> tuple[subprocess.Popen, int]:
+    """bench/bench_bot.py: the sample bots' signed webhook server with a recording responder."""
+    process = subprocess.Popen(
+        [sys.executable, str(BASE_DIR / "bench" / "bench_bot.py"), "--port", "0", "--secret", secret],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"the bench bot did not start: {line!r}")
+    return process, int(line.rsplit(":", 1)[-1].strip("/\n "))
 
 
 def start_bare_relay() -> tuple[subprocess.Popen, int]:
@@ -575,7 +823,9 @@ def stop(process: subprocess.Popen) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def report_phase(phase: PhaseResult, *, persisted: set[str] | None = None) -> None:
+def report_phase(
+    phase: PhaseResult, *, persisted: set[str] | None = None, persisted_answers: Counter | None = None
+) -> None:
     lat = phase.latencies_ms
     acked = phase.acked
     window = phase.duration
@@ -590,6 +840,23 @@ def report_phase(phase: PhaseResult, *, persisted: set[str] | None = None) -> No
         f"  delivered to the partner: {len(phase.on_time)} within the phase, {len(phase.late)} late (backlog), "
         f"LOST (acked, never delivered) {len(phase.lost)}, duplicates {phase.duplicates}"
     )
+    if phase.bot_replies or phase.bot_answers_superseded:
+        twice = sum(1 for r in phase.bot_replies if r.calls > 1)
+        print(
+            f"  bot answers (webhook → interrogator): {len(phase.bot_replies)} delivered, messages to the bot LOST "
+            f"(acked, no answer shown after them) {len(phase.unanswered)}; superseded answers (the bot answered, "
+            f"a later call's answer was shown) {len(phase.bot_answers_superseded)}, answered by more than one call "
+            f"{twice}"
+        )
+        for label, values in (
+            ("person → person", phase.relay_latencies_ms(to_bot=False)),
+            ("person → bot's webhook", phase.relay_latencies_ms(to_bot=True)),
+            ("bot's answer → interrogator", phase.bot_reply_latencies_ms),
+        ):
+            print(
+                f"    {label:28} n {len(values):6}  p50 {percentile(values, 50):6.1f}  "
+                f"p99 {percentile(values, 99):6.1f}  max {max(values, default=float('nan')):.1f} ms"
+            )
     print(f"  relayed on time ≈ {len(phase.on_time) / window:.0f} msg/s over the {window:g} s send window")
     print(
         f"  relay latency ms (all delivered): p50 {percentile(lat, 50):.1f}  p95 {percentile(lat, 95):.1f}  "
@@ -613,6 +880,11 @@ def report_phase(phase: PhaseResult, *, persisted: set[str] | None = None) -> No
             f"  persisted: {len(phase_rows)} Message rows for {len(acked_ids)} acked "
             f"(acked but missing {len(acked_ids - phase_rows)}, saved but never acked {len(phase_rows - acked_ids)})"
         )
+    if persisted_answers is not None and phase.bot_replies:
+        keys = [r.key for r in phase.bot_replies]
+        unsaved = sum(1 for k in keys if persisted_answers[k] == 0)
+        twice = sum(1 for k in keys if persisted_answers[k] > 1)
+        print(f"  persisted bot answers: {len(keys) - unsaved} of {len(keys)} shown, saved twice {twice}")
 
 
 async def run_against(
@@ -623,13 +895,19 @@ async def run_against(
     args: argparse.Namespace,
     server_pid: int,
     saturation: bool,
+    plan: tuple[tuple[int, str], ...] = TWO_PARTY_PLAN,
+    rate: float | None = None,
+    bot_records_url: str | None = None,
+    phase_prefix: str = "",
 ) -> list[PhaseResult]:
+    rate = args.rate if rate is None else rate
     client = LoadClient(
         base_url=f"ws://127.0.0.1:{port}",
         origin=f"http://127.0.0.1:{port}",
         chats=chats,
         ack_timeout=args.ack_timeout,
         max_attempts=args.max_attempts,
+        plan=plan,
     )
     server = psutil.Process(server_pid)
     started = time.perf_counter()
@@ -639,23 +917,27 @@ async def run_against(
         f"server RSS {server.memory_info().rss / 2**20:.0f} MiB"
     )
     # Not reported: first database connections per worker thread, the moderation lexicon, code paths.
-    await client.run_phase(name="warmup", rate=min(args.rate, 50), duration=1, grace=args.grace, server_pid=None)
+    warmup = await client.run_phase(
+        name=f"{phase_prefix}warmup", rate=min(rate, 50), duration=1, grace=args.grace, server_pid=None
+    )
     phases = [
         await client.run_phase(
-            name="steady", rate=args.rate, duration=args.duration, grace=args.grace, server_pid=server_pid
+            name=f"{phase_prefix}steady", rate=rate, duration=args.duration, grace=args.grace, server_pid=server_pid
         )
     ]
     if saturation:
         phases.append(
             await client.run_phase(
-                name="saturation",
-                rate=args.rate * args.saturation_factor,
+                name=f"{phase_prefix}saturation",
+                rate=rate * args.saturation_factor,
                 duration=args.saturation_duration,
                 grace=args.grace,
                 server_pid=server_pid,
             )
         )
-    waited = await client.drain(args.drain)
+    waited = await client.drain(args.drain, bot_records_url)
+    if bot_records_url is not None:
+        client.match_bot_records(await asyncio.to_thread(fetch_bot_records, bot_records_url), [warmup, *phases])
     print(
         f"[{label}] drained for {waited:.1f} s; sockets open {client.open_sockets}; closed by the server: "
         f"{dict(client.closed) or 'none'}, reconnected {client.reconnects}; "
@@ -683,7 +965,10 @@ def run_bare(chats: list[ChatTarget], args: argparse.Namespace) -> PhaseResult:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", choices=("two-party", "three-party"), default="two-party")
     parser.add_argument("--chats", type=int, default=1000, help="human–human chats (two sockets each)")
+    parser.add_argument("--games", type=int, default=500, help="three-party games (three sockets each)")
+    parser.add_argument("--bots", type=int, default=5, help="three-party: live bots, all answered by the bench bot")
     parser.add_argument("--rate", type=float, default=400.0, help="messages per second, all chats together")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of steady load")
     parser.add_argument("--grace", type=float, default=2.0, help="a delivery later than this after a phase is late")
@@ -711,8 +996,11 @@ def main() -> int:
     import redis
 
     redis.Redis.from_url(args.redis_url).flushdb()
+    if args.mode == "three-party":
+        return main_three_party(args, secret_key)
     seed_started = time.perf_counter()
-    chats = seed_chats(args.chats)
+    seed_reset()
+    chats = seed_chats(seed_competition(), args.chats)
     print(f"seeded {len(chats)} chats / {2 * len(chats)} users in {time.perf_counter() - seed_started:.1f} s")
     print(f"server: uvicorn {args.app}, one process; machine load average at start {load_average()}")
 
@@ -747,6 +1035,101 @@ def main() -> int:
         f"the {P99_TARGET_MS:g} ms target with everything delivered in the phase)"
     )
     return 0 if no_silent_loss else 1
+
+
+def game_figures(phase: PhaseResult) -> str:
+    relay = phase.relay_latencies_ms(to_bot=False)
+    to_bot, answers = phase.relay_latencies_ms(to_bot=True), phase.bot_reply_latencies_ms
+    bot_answers = len(phase.bot_replies)
+    rate = (len(phase.sent) + bot_answers) / phase.duration
+    return (
+        f"{rate:.0f} msg/s persisted ({len(phase.sent)} sent by people, {bot_answers} bot answers shown): "
+        f"p99 {percentile(phase.latencies_ms, 99):.1f} ms over every delivery (person → person "
+        f"{percentile(relay, 99):.1f}, person → bot's webhook {percentile(to_bot, 99):.1f}, bot's answer → "
+        f"interrogator {percentile(answers, 99):.1f}), lost {phase.lost_count}, duplicated {phase.duplicates}"
+    )
+
+
+def main_three_party(args: argparse.Namespace, secret_key: str) -> int:
+    """500 games' three sockets each and a bot turn per message to a bot (the real signed webhook, bench_bot.py),
+    then the same number of sockets in two-party chats at the same rate, on the same server in the same minute."""
+    from competitions.models import new_signing_secret
+
+    bot_secret = new_signing_secret()
+    bot, bot_port = start_bench_bot(bot_secret)
+    bot_url = f"http://127.0.0.1:{bot_port}/"
+    sockets = 3 * args.games
+    try:
+        seed_started = time.perf_counter()
+        seed_reset()
+        competition = seed_competition()
+        games = seed_games(competition, args.games, bots=args.bots, bot_url=bot_url, bot_secret=bot_secret)
+        chats = seed_chats(competition, sockets // 2)
+        print(
+            f"seeded {args.games} games and {len(chats)} two-party chats ({sockets} sockets each) "
+            f"in {time.perf_counter() - seed_started:.1f} s"
+        )
+        print(f"server: uvicorn {args.app}, one process; machine load average at start {load_average()}")
+        server, port, server_log = start_hulic(
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            secret_key=secret_key,
+            app=args.app,
+            # The platform's cost, not human-like pacing: bot answers go out as soon as they are saved.
+            extra_env={
+                "CHAT_PRESENCE_TIME_SCALE": "0",
+                "CHAT_BOT_DELAY_MAX_MS": "0",
+                "BOT_ALLOWED_NETWORKS": "127.0.0.0/8",
+            },
+        )
+        try:
+            # Three messages from people for every bot answer: people send ¾ of the rate.
+            game_phases = uvloop.run(
+                run_against(
+                    label="three-party",
+                    port=port,
+                    chats=games,
+                    args=args,
+                    server_pid=server.pid,
+                    saturation=False,
+                    plan=THREE_PARTY_PLAN,
+                    rate=args.rate * 3 / 4,
+                    bot_records_url=bot_url + "records",
+                    phase_prefix="game-",
+                )
+            )
+            load_between = load_average()
+            chat_phases = uvloop.run(
+                run_against(
+                    label="two-party", port=port, chats=chats, args=args, server_pid=server.pid, saturation=False
+                )
+            )
+        finally:
+            stop(server)
+    finally:
+        stop(bot)
+    summarise_server_log(server_log)
+    persisted, answers = persisted_client_ids(), persisted_bot_answers()
+    for phase in game_phases + chat_phases:
+        report_phase(phase, persisted=persisted, persisted_answers=answers)
+
+    game, chat = game_phases[0], chat_phases[0]
+    game_p99, chat_p99 = percentile(game.latencies_ms, 99), percentile(chat.latencies_ms, 99)
+    chat_rate = len(chat.sent) / chat.duration
+    print(f"\nmachine load average after the three-party run {load_between}, at the end {load_average()} (2 cores)")
+    print(f"RESULT: three-party, {args.games} games ({sockets} sockets): {game_figures(game)}")
+    print(
+        f"RESULT: two-party beside it, {len(chats)} chats ({2 * len(chats)} sockets): {chat_rate:.0f} msg/s: "
+        f"p99 {chat_p99:.1f} ms, lost {len(chat.lost)}, duplicated {chat.duplicates}"
+    )
+    met = game_p99 < P99_TARGET_MS and not game.lost_count and not game.duplicates
+    relay_p99 = percentile(game.relay_latencies_ms(to_bot=False), 99)
+    print(
+        f"RESULT: three-party / two-party p99 {game_p99:.1f} / {chat_p99:.1f} ms = {game_p99 / chat_p99:.1f}× "
+        f"(person → person alone {relay_p99 / chat_p99:.1f}×); "
+        f"goal (p99 < {P99_TARGET_MS:g} ms over every delivery, 0 lost, 0 duplicated) {'met' if met else 'MISSED'}"
+    )
+    return 0 if not game.lost_count and not game.duplicates else 1
 
 
 if __name__ == "__main__":

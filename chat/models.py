@@ -305,6 +305,10 @@ class GameRequest(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="game_requests")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_requests")
     language = models.CharField(max_length=5)
+    hold_seconds = models.FloatField(
+        default=0.0,
+        help_text="Alone this long, the person falls back to a chat with a bot; a drawn match hold (docs/blinding.md).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     game = models.ForeignKey("Game", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -312,7 +312,8 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
-            .select_related("bot", "competition")
+            # game_as_bot joined here: the payload's mode costs no query of its own on every turn.
+            .select_related("bot", "competition", "game_as_bot")
             .get(pk=conversation_id)
         )
         if not conversation.is_active or not conversation.is_bot_chat:

@@ -1,8 +1,8 @@
 """Three-party games: matchmaking for an interrogator, a human witness and a bot, the shared clock, the verdict.
 
 A game is two ordinary conversations (chat's models, protocol and bot turns) plus a ``Game`` row that ties them to
-one clock and one verdict. Pairing follows the two-party queue's locking: the caller's own request row first, a
-partner's row with SKIP LOCKED, so any number of processes can pair at once without double-booking anyone.
+one clock and one verdict. Pairing uses the two-party queue's locking (``queueing``): the caller's own request row
+first, a partner's row with SKIP LOCKED, so any number of processes can pair at once without double-booking anyone.
 """
 
 import random
@@ -16,9 +16,10 @@ from chat import selectors
 from chat.models import Conversation, Game, GameRequest, GameVerdict, MatchRequest, PartnerKind
 from competitions.models import Bot, Competition
 
+from . import queueing
 from .conversations import conversation_end, conversation_end_if_expired
 from .errors import AlreadyInChat, ChatError, JudgmentInvalid, JudgmentNotAllowed
-from .matchmaking import ALIASES, _check_can_start, _check_free, match_attempt
+from .matchmaking import ALIASES, _check_can_start, _check_free, match_attempt, match_hold_draw
 
 MAX_REASON_CHARS = 2000
 PARTNERS_TRIED = 5
@@ -46,54 +47,36 @@ def game_request_start(*, competition: Competition, user, language: str, rng: ra
     rng = rng or random.Random()
     _check_can_start(competition=competition, user=user, language=language)
     _check_free_for_game(user=user)
-    GameRequest.objects.filter(user=user, status=GameRequest.Status.WAITING).exclude(competition=competition).update(
-        status=GameRequest.Status.CANCELLED
+    request = queueing.request_enqueue(
+        model=GameRequest,
+        user=user,
+        competition=competition,
+        check_free=lambda: _check_free_for_game(user=user),
+        language=language,
+        hold_seconds=match_hold_draw(competition=competition, rng=rng),
     )
-    try:
-        with transaction.atomic():
-            request = GameRequest.objects.create(competition=competition, user=user, language=language)
-            # Checked again after the insert: the unique "one waiting request" index made us wait for a concurrent
-            # pairing of this user to commit, so a game it created is visible now.
-            _check_free_for_game(user=user)
-    except IntegrityError:
-        request = GameRequest.objects.filter(user=user, status=GameRequest.Status.WAITING).first()
-        if request is None:
-            _check_free_for_game(user=user)
-            return game_request_start(competition=competition, user=user, language=language, rng=rng)
+    if request is None:
+        return game_request_start(competition=competition, user=user, language=language, rng=rng)
     return game_attempt(game_request_id=request.pk, rng=rng)
 
 
 def game_request_cancel(*, game_request: GameRequest) -> bool:
-    return bool(
-        GameRequest.objects.filter(pk=game_request.pk, status=GameRequest.Status.WAITING).update(
-            status=GameRequest.Status.CANCELLED
-        )
-    )
+    return queueing.request_cancel(game_request)
 
 
 def game_attempt(*, game_request_id: int, rng: random.Random | None = None) -> GameRequest:
-    """Try to start a game for one waiting request. Safe to call from any number of processes at once."""
+    """Try to start a game for one waiting request. Safe to call from any number of processes at once.
+
+    Locked and claimed like the two-party queue (``queueing``). Alone past its hold (a recent human pairing's wait,
+    as two-party requests are held), the request falls back to a two-party chat with a bot: the lobby's wait is
+    drawn like any chat's, so it does not tell that the chat is with a bot (docs/blinding.md).
+    """
     rng = rng or random.Random()
-    with transaction.atomic():
-        request = (
-            GameRequest.objects.select_for_update()
-            .filter(pk=game_request_id, status=GameRequest.Status.WAITING)
-            .select_related("competition", "user")
-            .first()
-        )
+    with queueing.waiting_request_locked(GameRequest, game_request_id) as request:
         if request is None:
             return GameRequest.objects.get(pk=game_request_id)
         competition = request.competition
-        if competition.matchmaking_paused or not competition.is_evaluating:
-            return request
-        partners = (
-            GameRequest.objects.select_for_update(skip_locked=True)
-            .filter(competition=competition, language=request.language, status=GameRequest.Status.WAITING)
-            .exclude(user_id=request.user_id)
-            .select_related("user")
-            .order_by("created_at", "pk")[:PARTNERS_TRIED]
-        )
-        for partner in partners:
+        for partner in queueing.partners_claimable(request)[:PARTNERS_TRIED]:
             preferred = roles_assign(competition=competition, first=partner, second=request, rng=rng)
             # The other way round when the preferred interrogator has no bot left to meet (per-bot caps).
             for interrogator, witness in (preferred, preferred[::-1]):
@@ -102,7 +85,7 @@ def game_attempt(*, game_request_id: int, rng: random.Random | None = None) -> G
                     _start_game(interrogator=interrogator, witness=witness, bot=bot, rng=rng)
                     request.refresh_from_db()
                     return request
-        if timezone.now() - request.created_at < timedelta(seconds=competition.human_partner_wait_seconds):
+        if not queueing.hold_over(request):
             return request
         # Nobody came to play: the lobby falls back to a two-party chat with a bot, as two-party matchmaking does.
         request.status = GameRequest.Status.FELL_BACK
@@ -174,10 +157,7 @@ def _start_game(*, interrogator: GameRequest, witness: GameRequest, bot: Bot, rn
         deadline_at=deadline,
     )
     for request in (interrogator, witness):
-        request.status = GameRequest.Status.MATCHED
-        request.game = game
-        request.matched_at = now
-        request.save(update_fields=["status", "game", "matched_at"])
+        queueing.request_mark_matched(request, matched_at=now, game=game)
     return game
 
 

@@ -4,7 +4,6 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from chat.models import Conversation, Evaluator, MatchRequest, PartnerKind
 from chat.presence import match_wait_s
 from competitions.models import Bot, Competition
 
+from . import queueing
 from .conversations import conversation_end_if_expired
 from .errors import (
     AlreadyInChat,
@@ -65,43 +65,34 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
     unavailable = competition.control_chat_share < 1 and match_unavailable_reason(competition=competition, user=user)
     if unavailable:
         raise NoPartnerAvailable(unavailable)
-    MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).exclude(competition=competition).update(
-        status=MatchRequest.Status.CANCELLED
+    hold = match_hold_draw(competition=competition, rng=rng)
+    request = queueing.request_enqueue(
+        model=MatchRequest,
+        user=user,
+        competition=competition,
+        check_free=lambda: _check_free(user=user),
+        language=language,
+        wants_human=rng.random() < competition.control_chat_share,
+        hold_seconds=hold,
     )
-    hold = match_wait_s(
+    if request is None:
+        return match_request_start(competition=competition, user=user, language=language, rng=rng)
+    return match_attempt(match_request_id=request.pk, rng=rng)
+
+
+def match_hold_draw(*, competition: Competition, rng: random.Random) -> float:
+    """Seconds a new request is held before a bot may take it (here, and in the game lobby before its fallback to a
+    bot chat): a recent human pairing's wait, or the documented default."""
+    return match_wait_s(
         recorded=selectors.recent_human_match_waits(competition=competition),
         cap_s=competition.human_partner_wait_seconds * settings.CHAT_PRESENCE_TIME_SCALE,
         rng=rng,
         scale=settings.CHAT_PRESENCE_TIME_SCALE,
     )
-    try:
-        with transaction.atomic():
-            request = MatchRequest.objects.create(
-                competition=competition,
-                user=user,
-                language=language,
-                wants_human=rng.random() < competition.control_chat_share,
-                hold_seconds=hold,
-            )
-            # Checked again after the insert: the unique "one waiting request" index made us wait for any
-            # concurrent pairing of this user to commit, so a chat it created is visible now.
-            _check_free(user=user)
-    except IntegrityError:
-        request = MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).first()
-        if request is None:
-            # The waiting request that blocked our insert was paired (or cancelled) before we could read it:
-            # report the new chat, or queue afresh if it was cancelled.
-            _check_free(user=user)
-            return match_request_start(competition=competition, user=user, language=language, rng=rng)
-    return match_attempt(match_request_id=request.pk, rng=rng)
 
 
 def match_request_cancel(*, match_request: MatchRequest) -> bool:
-    return bool(
-        MatchRequest.objects.filter(pk=match_request.pk, status=MatchRequest.Status.WAITING).update(
-            status=MatchRequest.Status.CANCELLED
-        )
-    )
+    return queueing.request_cancel(match_request)
 
 
 def match_attempt(*, match_request_id: int, rng: random.Random | None = None) -> MatchRequest:
@@ -113,38 +104,19 @@ def match_attempt(*, match_request_id: int, rng: random.Random | None = None) ->
     a bot at that same moment: the wait tells nothing about the partner (docs/blinding.md).
     """
     rng = rng or random.Random()
-    with transaction.atomic():
-        request = (
-            MatchRequest.objects.select_for_update()
-            .filter(pk=match_request_id, status=MatchRequest.Status.WAITING)
-            .first()
-        )
+    with queueing.waiting_request_locked(MatchRequest, match_request_id) as request:
         if request is None:
             return MatchRequest.objects.get(pk=match_request_id)
-        competition = request.competition
-        if competition.matchmaking_paused or not competition.is_evaluating:
-            return request
         fell_back = False
         if request.wants_human:
-            partner = (
-                MatchRequest.objects.select_for_update(skip_locked=True)
-                .filter(
-                    competition=competition,
-                    language=request.language,
-                    status=MatchRequest.Status.WAITING,
-                    wants_human=True,
-                )
-                .exclude(user_id=request.user_id)
-                .order_by("created_at", "pk")
-                .first()
-            )
+            partner = queueing.partners_claimable(request, wants_human=True).first()
             if partner is not None:
                 _start_human_chat(first=partner, second=request, rng=rng)
                 return request
             fell_back = True
         if not _hold_over(request):
             return request
-        bot = selectors.bots_available_for(competition=competition, user=request.user).first()
+        bot = selectors.bots_available_for(competition=request.competition, user=request.user).first()
         if bot is not None:
             _start_bot_chat(request=request, bot=bot, fell_back=fell_back, rng=rng)
         return request
@@ -166,10 +138,7 @@ def _new_conversation(*, competition: Competition, language: str, rng: random.Ra
 
 
 def _mark_matched(request: MatchRequest, conversation: Conversation) -> None:
-    request.status = MatchRequest.Status.MATCHED
-    request.conversation = conversation
-    request.matched_at = conversation.started_at
-    request.save(update_fields=["status", "conversation", "matched_at"])
+    queueing.request_mark_matched(request, matched_at=conversation.started_at, conversation=conversation)
 
 
 def _start_human_chat(*, first: MatchRequest, second: MatchRequest, rng: random.Random) -> Conversation:
@@ -202,7 +171,7 @@ def _start_bot_chat(*, request: MatchRequest, bot: Bot, fell_back: bool, rng: ra
 
 def _hold_over(request: MatchRequest) -> bool:
     """Whether a request has waited its hold: from then on a bot may take it, whatever it wanted (match_attempt)."""
-    return timezone.now() - request.created_at >= timedelta(seconds=request.hold_seconds)
+    return queueing.hold_over(request)
 
 
 BOTS_USED_UP = "bots_used_up"

@@ -29,6 +29,13 @@ def fast_chat_settings(settings):
 
 
 @pytest.fixture
+def lobby_hold(monkeypatch):
+    """A person alone in the game lobby is held a minute before falling back to a bot chat (at time scale 0 the
+    drawn hold is 0, and the first of two people would fall back before the second arrives)."""
+    monkeypatch.setattr("chat.services.games.match_hold_draw", lambda **kwargs: 60.0)
+
+
+@pytest.fixture
 def localbot() -> Iterator[LocalBot]:
     with local_bot() as bot:
         yield bot

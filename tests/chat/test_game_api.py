@@ -8,6 +8,8 @@ from chat.models import Game, GameVerdict
 from chat.services import games
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("lobby_hold")
+
 
 def api_for(user) -> APIClient:
     client = APIClient()

@@ -8,7 +8,7 @@ from chat.services import games
 from tests.chat.conftest import connect, drain, receive_until
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_chat_cleanup")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("async_chat_cleanup", "lobby_hold")]
 
 
 @database_sync_to_async

@@ -10,6 +10,8 @@ from chat.services import games
 from controlroom.selectors import control_room_snapshot
 from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("lobby_hold")
+
 
 @pytest.fixture
 def game(db):

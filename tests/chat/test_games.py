@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat import selectors, services
-from chat.models import Conversation, Game, GameRequest, GameVerdict, PartnerKind
+from chat.models import Conversation, Game, GameRequest, GameVerdict, MatchRequest, PartnerKind
+from chat.presence import MIN_RECORDED_WAITS
 from chat.services import games
+from chat.services.matchmaking import match_hold_draw
 from competitions.models import Bot
 from tests.chat.test_matchmaking import ready_evaluator, run_in_threads
-from tests.factories import BotFactory, CompetitionFactory, TeamMembershipFactory
+from tests.factories import BotFactory, CompetitionFactory, ConversationFactory, TeamMembershipFactory, UserFactory
 
 
 def start(competition, user, rng=None):
@@ -23,8 +25,23 @@ def start(competition, user, rng=None):
 
 
 @pytest.fixture
-def three_party(db):
+def three_party(db, settings):
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # real lobby holds: alone, a person waits before falling back
     return CompetitionFactory(mode="three_party", chat_time_limit_seconds=300)
+
+
+def record_human_pairings(competition, *, wait_seconds: float, count: int = MIN_RECORDED_WAITS) -> None:
+    """Two-party chats between people that each took ``wait_seconds`` from request to match."""
+    now = timezone.now()
+    for _ in range(count):
+        chat = ConversationFactory(
+            competition=competition, partner_kind=PartnerKind.HUMAN, bot=None, evaluator_b=UserFactory(),
+            status=Conversation.Status.ENDED,
+        )  # fmt: skip
+        MatchRequest.objects.create(
+            competition=competition, user=chat.evaluator_a, language="en", status=MatchRequest.Status.MATCHED,
+            conversation=chat, created_at=now - timedelta(seconds=wait_seconds), matched_at=now,
+        )  # fmt: skip
 
 
 def play(competition, first, second, rng=None):
@@ -200,9 +217,10 @@ def test_the_shared_clock_ends_both_conversations(three_party):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_interrogators_and_witnesses_each_land_in_at_most_one_game():
+def test_concurrent_interrogators_and_witnesses_each_land_in_at_most_one_game(settings):
     if connection.vendor == "sqlite":
         pytest.skip("row locks need Postgres")
+    settings.CHAT_PRESENCE_TIME_SCALE = 1.0  # nobody falls back to a bot chat while the others are arriving
     competition = CompetitionFactory(mode="three_party", max_chats_per_evaluator_per_bot=50)
     for _ in range(3):
         BotFactory(competition=competition)
@@ -235,23 +253,60 @@ def test_concurrent_interrogators_and_witnesses_each_land_in_at_most_one_game():
         assert Conversation.objects.active().for_user(user).count() in (1, 2)
 
 
+def lobby_hold(competition, user, seed: int) -> float:
+    """The hold a person's lobby request draws with this seed; the request is cancelled again."""
+    request = start(competition, user, random.Random(seed))
+    assert request.status == GameRequest.Status.WAITING
+    games.game_request_cancel(game_request=request)
+    return request.hold_seconds
+
+
+def age(request, seconds: float) -> None:
+    GameRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - timedelta(seconds=seconds))
+
+
 @pytest.mark.django_db
-def test_alone_in_the_lobby_past_the_wait_falls_back_to_a_two_party_bot_chat(three_party, client):
+def test_alone_in_the_lobby_past_the_hold_falls_back_to_a_two_party_bot_chat(three_party, client):
     bot = BotFactory(competition=three_party)
+    record_human_pairings(three_party, wait_seconds=12)
     user = ready_evaluator(three_party)
     request = start(three_party, user)
-    assert request.status == GameRequest.Status.WAITING
-    GameRequest.objects.filter(pk=request.pk).update(
-        created_at=timezone.now() - timedelta(seconds=three_party.human_partner_wait_seconds - 2)
-    )
+    assert (request.status, round(request.hold_seconds)) == (GameRequest.Status.WAITING, 12)
+    age(request, 11)
     assert games.game_attempt(game_request_id=request.pk).status == GameRequest.Status.WAITING
-    GameRequest.objects.filter(pk=request.pk).update(
-        created_at=timezone.now() - timedelta(seconds=three_party.human_partner_wait_seconds + 1)
-    )
+    age(request, 13)
     client.force_login(user)
     answer = client.get(reverse("game-status", kwargs={"slug": three_party.slug})).json()
-    chat = Conversation.objects.get(evaluator_a=user)
-    assert (chat.partner_kind, chat.bot, chat.status) == ("bot", bot, "active")
+    chat = Conversation.objects.get(evaluator_a=user, partner_kind=PartnerKind.BOT)
+    assert (chat.bot, chat.status) == (bot, "active")
     assert not hasattr(chat, "game_as_bot")
     assert answer == {"status": "matched", "chat_url": reverse("chat-room", kwargs={"public_id": chat.public_id})}
     assert GameRequest.objects.get(pk=request.pk).status == GameRequest.Status.FELL_BACK
+
+
+@pytest.mark.django_db
+def test_the_lobby_hold_is_drawn_from_human_pairing_waits_not_the_fixed_wait(three_party):
+    """The lobby's fallback comes at a human-like wait (as a two-party chat with a person would start), not at the
+    competition's fixed human_partner_wait_seconds, which would tell the person that the chat is with a bot."""
+    BotFactory(competition=three_party)
+    assert three_party.human_partner_wait_seconds == 20
+    record_human_pairings(three_party, wait_seconds=3, count=MIN_RECORDED_WAITS // 2)
+    record_human_pairings(three_party, wait_seconds=7, count=MIN_RECORDED_WAITS // 2)
+    user = ready_evaluator(three_party)
+    assert {round(lobby_hold(three_party, user, seed)) for seed in range(12)} == {3, 7}
+    request = start(three_party, user, random.Random(0))
+    age(request, request.hold_seconds + 0.5)
+    assert games.game_attempt(game_request_id=request.pk).status == GameRequest.Status.FELL_BACK
+
+
+@pytest.mark.django_db
+def test_without_recorded_pairings_the_lobby_holds_the_two_party_default(three_party, settings):
+    BotFactory(competition=three_party)
+    user = ready_evaluator(three_party)
+    holds = [lobby_hold(three_party, user, seed) for seed in range(30)]
+    two_party = [match_hold_draw(competition=three_party, rng=random.Random(seed)) for seed in range(30)]
+    assert holds == two_party
+    assert len(set(holds)) > 20 and max(holds) <= three_party.human_partner_wait_seconds
+    settings.CHAT_PRESENCE_TIME_SCALE = 0.0
+    alone = start(three_party, ready_evaluator(three_party))
+    assert (alone.hold_seconds, alone.status) == (0.0, GameRequest.Status.FELL_BACK)

@@ -27,8 +27,10 @@ def partner_said(page: Page, pane: str, text: str):
     return page.locator(f"#pane-{pane} li.bubble.partner .bubble-text", has_text=text)
 
 
-def test_interrogator_witness_and_bot_play_a_game_to_the_verdict(new_page, orm, eliza_bot_process):
+def test_interrogator_witness_and_bot_play_a_game_to_the_verdict(new_page, orm, eliza_bot_process, monkeypatch):
     port, secret = eliza_bot_process
+    # The first person's lobby hold (before falling back to a bot chat) must outlast the second one's start.
+    monkeypatch.setattr("chat.services.games.match_hold_draw", lambda **kwargs: 60.0)
     competition = orm(create_competition, slug="e2e-three", mode="three_party")
     orm(
         BotFactory,
