@@ -15,10 +15,6 @@ from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, Leade
 from .rater_quality import ExclusionRules
 
 RECOMPUTE_DEBOUNCE_SECONDS = getattr(settings, "LEADERBOARD_DEBOUNCE_SECONDS", 5)
-# Reading every evaluator's response patterns joins each judgment to its chat and the chat's messages: seconds for a
-# million judgments. Between two readings the flags stored by the last one apply; a closed competition, a new plan
-# or the first computation always reads them afresh.
-PATTERNS_MAX_AGE_SECONDS = getattr(settings, "LEADERBOARD_PATTERNS_MAX_AGE_SECONDS", 300)
 
 
 def debounce_key(competition_id: int) -> str:
@@ -99,18 +95,6 @@ def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str]) -> lis
     return figures
 
 
-def _patterns_due(competition: Competition, plan: AnalysisPlan | None) -> bool:
-    snapshot = LeaderboardSnapshot.objects.filter(competition=competition).only("patterns_computed_at", "plan_sha256")
-    snapshot = snapshot.first()
-    return (
-        snapshot is None
-        or snapshot.patterns_computed_at is None
-        or competition.phase == Competition.Phase.CLOSED
-        or snapshot.plan_sha256 != (plan.sha256 if plan is not None else "")
-        or (timezone.now() - snapshot.patterns_computed_at).total_seconds() >= PATTERNS_MAX_AGE_SECONDS
-    )
-
-
 def _flags(patterns: dict, rules: ExclusionRules) -> tuple[dict[int, dict[str, str]], set[int]]:
     """Each evaluator's response-pattern flags and the evaluators the declared rules exclude."""
     raised = {evaluator: rater_quality.flags(pattern, rules) for evaluator, pattern in patterns.items()}
@@ -151,16 +135,9 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     figures = aggregates.judgment_figures(competition, exclusions)
     excluded_counts = figures.exclusion_counts
     evaluator_counts = aggregates.evaluator_counts(competition)
-    read_patterns = _patterns_due(competition, plan)
-    evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=read_patterns)
+    evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules)
     cells = evaluator_figures.cells
-    if read_patterns:
-        flags, flagged = _flags(evaluator_figures.patterns, rules)
-    else:
-        flags = dict(
-            EvaluatorScore.objects.filter(competition=competition).exclude(flags={}).values_list("user", "flags")
-        )
-        flagged = {evaluator for evaluator, raised in flags.items() if rater_quality.excluded(raised, rules)}
+    flags, flagged = _flags(evaluator_figures.patterns, rules)
     exclusion_of = {
         user_id: (
             EvaluatorScore.Exclusion.SUSPENDED if status == "suspended" else EvaluatorScore.Exclusion.NOT_ONBOARDED
@@ -218,12 +195,8 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     _assign_ranks_and_positions(bot_scores, replicates, min_judgments=competition.min_judgments_to_rank)
 
     flagged_judgments = int(cells[flagged_rows, 2].sum())
-    previous = LeaderboardSnapshot.objects.filter(competition=competition).values_list(
-        "patterns_computed_at", flat=True
-    )
     snapshot_fields = {
         "computed_at": computed_at,
-        "patterns_computed_at": computed_at if read_patterns else previous.first(),
         "plan_sha256": plan.sha256 if plan is not None else "",
         "equivalence_margin": competition.equivalence_margin,
         "min_judgments_to_rank": competition.min_judgments_to_rank,
