@@ -86,16 +86,14 @@ def clustered_rates(
     judgments = np.asarray(judgments, dtype=float)
     human = np.asarray(human, dtype=float)
     replicates = _ratio_replicates(weights, human, judgments)
+    variances = _column_variances(replicates)
     rates = []
-    for column in range(judgments.shape[1]):
-        n = int(judgments[:, column].sum())
-        successes = int(human[:, column].sum())
-        evaluators = int(np.count_nonzero(judgments[:, column]))
+    for column, (n, successes, evaluators) in enumerate(_column_totals(judgments, human)):
         if n == 0:
             rates.append(Rate(0, 0, 0, None, None, None, 1.0, None))
             continue
         p = successes / n
-        variance = _nanvar(replicates[:, column]) if evaluators >= 2 else None
+        variance = variances[column] if evaluators >= 2 else None
         binomial = p * (1 - p) / n
         deff = max(1.0, variance / binomial) if variance is not None and binomial > 0 else 1.0
         interval = wilson_interval(successes / deff, n / deff, confidence=confidence)
@@ -103,11 +101,40 @@ def clustered_rates(
     return rates, replicates
 
 
-def _nanvar(values: np.ndarray) -> float | None:
-    finite = values[np.isfinite(values)]
-    if finite.size < 2:
-        return None
-    return float(finite.var(ddof=1))
+def _column_totals(counts: np.ndarray, totals: np.ndarray) -> list[tuple[int, float, int]]:
+    """Per column of evaluators × columns tallies: the count, the total and the evaluators with a count (the sums
+    taken once over the whole array: a column of a row-major array is slow to read on its own)."""
+    return list(
+        zip(
+            counts.sum(axis=0).astype(int).tolist(),
+            totals.sum(axis=0).tolist(),
+            np.count_nonzero(counts, axis=0).tolist(),
+            strict=True,
+        )
+    )
+
+
+def _finite_columns(replicates: np.ndarray, reduce) -> list:
+    """reduce(values) of each column's finite replicates: one call for the columns with no NaN, one per other."""
+    finite = np.isfinite(replicates)
+    complete = finite.all(axis=0)
+    results: list = [None] * replicates.shape[1]
+    if complete.any():
+        for column, value in zip(np.flatnonzero(complete), reduce(replicates[:, complete]), strict=True):
+            results[column] = value
+    for column in np.flatnonzero(~complete):
+        values = replicates[finite[:, column], column]
+        results[column] = reduce(values[:, None])[0] if values.size else None
+    return results
+
+
+def _column_variances(replicates: np.ndarray) -> list[float | None]:
+    """The variance of each column's finite replicates; None with fewer than two."""
+
+    def variance(values: np.ndarray) -> list:
+        return values.var(axis=0, ddof=1) if len(values) >= 2 else [None] * values.shape[1]
+
+    return [None if value is None else float(value) for value in _finite_columns(replicates, variance)]
 
 
 # Each bot against the human baseline.
@@ -336,18 +363,20 @@ def clustered_means(
     totals = np.asarray(totals, dtype=float)
     replicates = _ratio_replicates(weights, totals, counts)
     tail = (1 - confidence) / 2
+
+    def interval(values: np.ndarray) -> list:
+        return np.quantile(values, [tail, 1 - tail], axis=0).T if len(values) >= 2 else [None] * values.shape[1]
+
+    bounds = _finite_columns(replicates, interval)
     means = []
-    for column in range(counts.shape[1]):
-        n = int(counts[:, column].sum())
-        evaluators = int(np.count_nonzero(counts[:, column]))
+    for (n, total, evaluators), bound in zip(_column_totals(counts, totals), bounds, strict=True):
         if n == 0:
             means.append(Mean(0, 0, None, None, None))
             continue
-        estimate = float(totals[:, column].sum() / n)
-        finite = replicates[:, column][np.isfinite(replicates[:, column])]
-        if n < 2 or evaluators < 2 or finite.size < 2:
+        estimate = float(total / n)
+        if n < 2 or evaluators < 2 or bound is None:
             means.append(Mean(n, evaluators, estimate, None, None))
             continue
-        low, high = np.quantile(finite, [tail, 1 - tail])
+        low, high = bound
         means.append(Mean(n, evaluators, estimate, float(min(low, estimate)), float(max(high, estimate))))
     return means
