@@ -307,13 +307,29 @@ def _chats(rows: str, sign: str) -> str:
 def _judgments_rebuild(competition: str) -> str:
     """Recount a competition's judgment tallies; the judgments are read and their state worked out once."""
     judgments = f"(SELECT * FROM {JUDGMENT} WHERE competition_id = {competition})"  # noqa: S608
+    # The evaluators' own messages in one grouped pass over the competition's messages, not one count per judgment.
+    own = (
+        f"LEFT JOIN (SELECT m.conversation_id, m.side, COUNT(*) AS n FROM {MESSAGE} m "  # noqa: S608
+        f"JOIN {CONVERSATION} c ON c.id = m.conversation_id WHERE c.competition_id = {competition} GROUP BY 1, 2) own "
+        "ON own.conversation_id = j.conversation_id "
+        "AND own.side = CASE WHEN conv.evaluator_a_id = j.evaluator_id THEN 'a' ELSE 'b' END"
+    )
+    recount = _changes(
+        judgments,
+        joins=f"{CHAT_JOIN} {EVALUATOR_JOIN} {own}",
+        variants=[("1", CHAT_FAILED, EVALUATOR_EXCLUDED, "conv.ended_at", "coalesce(own.n, 0)")],
+    )
     deletes = "\n".join(
         f"DELETE FROM {table} WHERE competition_id = {competition};"  # noqa: S608
         for table in (JUDGMENT_TALLY, RATING_TALLY, EVALUATOR_TALLY, EVALUATOR_PARTNER_TALLY)
     )
     return f"""
         {deletes}
-        CREATE TEMPORARY TABLE leaderboard_recount ON COMMIT DROP AS {_judgments_with_state(judgments, "1")};
+        -- Until the transaction ends: hundreds of thousands of groups hashed in memory rather than spilled to disk, and
+        -- no JIT compilation (seconds, for queries that run once).
+        PERFORM set_config('work_mem', '256MB', true);
+        PERFORM set_config('jit', 'off', true);
+        CREATE TEMPORARY TABLE leaderboard_recount ON COMMIT DROP AS {recount};
         ANALYZE leaderboard_recount;
         {_judgment_upserts("SELECT * FROM leaderboard_recount")}
         DROP TABLE leaderboard_recount;
