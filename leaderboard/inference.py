@@ -22,6 +22,7 @@ From the replicates:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from math import ceil, sqrt
 from statistics import NormalDist
 
@@ -38,10 +39,12 @@ MORE_JUDGMENTS_CAP = 10_000_000  # beyond this "about N more" says nothing more 
 _NORMAL = NormalDist()
 
 
+@lru_cache(maxsize=2)
 def bootstrap_weights(evaluators: int, *, replicates: int = REPLICATES, seed: int = 0) -> np.ndarray:
     """Replicates × evaluators: how many times each evaluator is drawn when `evaluators` are drawn with replacement.
 
-    A fixed seed makes a recompute of the same judgments give the same figures.
+    A fixed seed makes a recompute of the same judgments give the same figures. The last ones are kept (read-only):
+    drawing 5,000,000 is a tenth of a second, and the next recompute of a competition usually draws the same.
     """
     if evaluators == 0:
         return np.zeros((replicates, 0), dtype=np.float32)
@@ -50,7 +53,9 @@ def bootstrap_weights(evaluators: int, *, replicates: int = REPLICATES, seed: in
     draws += np.arange(replicates)[:, None] * evaluators
     counts = np.bincount(draws.ravel(), minlength=replicates * evaluators).reshape(replicates, evaluators)
     # float32: the products below are exact for counts under 2**24 and take half the time of float64.
-    return counts.astype(np.float32)
+    weights = counts.astype(np.float32)
+    weights.flags.writeable = False
+    return weights
 
 
 @dataclass(frozen=True)
@@ -67,16 +72,42 @@ class Rate:
     variance: float | None  # the bootstrap variance of the estimate (None without at least two evaluators)
 
 
-def _ratio_replicates(weights: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Replicates × partners of Σ totals / Σ counts over the drawn evaluators; NaN where a replicate drew no count."""
-    numerator = (weights @ np.asarray(totals, dtype=weights.dtype)).astype(float)
-    denominator = (weights @ np.asarray(counts, dtype=weights.dtype)).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+def ratio_replicates(weights: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """For each (totals, counts) pair of evaluators × partners arrays: replicates × partners of Σ totals / Σ counts
+    over the drawn evaluators, NaN where a replicate drew no count.
+
+    One matrix product serves all pairs, and an array given more than once is multiplied once: when every judgment
+    rates every criterion, each criterion's counts are the judgments themselves.
+    """
+    unique: list[np.ndarray] = []
+
+    def position(array: np.ndarray) -> int:
+        for index, known in enumerate(unique):
+            if known.shape == array.shape and np.array_equal(known, array):
+                return index
+        unique.append(array)
+        return len(unique) - 1
+
+    positions = [(position(np.asarray(totals)), position(np.asarray(counts))) for totals, counts in pairs]
+    if not unique:
+        return []
+    stacked = np.hstack([array.astype(weights.dtype, copy=False) for array in unique])
+    products = np.split((weights @ stacked).astype(float), len(unique), axis=1)
+    ratios = []
+    for numerator_at, denominator_at in positions:
+        numerator, denominator = products[numerator_at], products[denominator_at]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan))
+    return ratios
 
 
 def clustered_rates(
-    judgments: np.ndarray, human: np.ndarray, weights: np.ndarray, *, confidence: float = CONFIDENCE
+    judgments: np.ndarray,
+    human: np.ndarray,
+    weights: np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    replicates: np.ndarray | None = None,
 ) -> tuple[list[Rate], np.ndarray]:
     """Rates of each partner (column) from evaluators × partners tallies, and their replicates × partners values.
 
@@ -85,7 +116,8 @@ def clustered_rates(
     """
     judgments = np.asarray(judgments, dtype=float)
     human = np.asarray(human, dtype=float)
-    replicates = _ratio_replicates(weights, human, judgments)
+    if replicates is None:
+        (replicates,) = ratio_replicates(weights, [(human, judgments)])
     variances = _column_variances(replicates)
     rates = []
     for column, (n, successes, evaluators) in enumerate(_column_totals(judgments, human)):
@@ -354,14 +386,21 @@ class Mean:
 
 
 def clustered_means(
-    counts: np.ndarray, totals: np.ndarray, weights: np.ndarray, *, confidence: float = CONFIDENCE
+    counts: np.ndarray,
+    totals: np.ndarray,
+    weights: np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    replicates: np.ndarray | None = None,
 ) -> list[Mean]:
     """Mean rating of each column from evaluators × columns counts and sums, with a percentile cluster-bootstrap
     interval. The interval lies inside the scale (every replicate is a mean of ratings on it); there is none with
-    fewer than two ratings or fewer than two evaluators (nothing to say how much the mean would vary)."""
+    fewer than two ratings or fewer than two evaluators (nothing to say how much the mean would vary). `replicates`:
+    the ratio replicates when already computed (ratio_replicates)."""
     counts = np.asarray(counts, dtype=float)
     totals = np.asarray(totals, dtype=float)
-    replicates = _ratio_replicates(weights, totals, counts)
+    if replicates is None:
+        (replicates,) = ratio_replicates(weights, [(totals, counts)])
     tail = (1 - confidence) / 2
 
     def interval(values: np.ndarray) -> list:

@@ -79,11 +79,11 @@ def _matrices(cells: np.ndarray, evaluators: np.ndarray, partners: list[int | No
     return arrays
 
 
-def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str]) -> list[dict]:
+def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str], replicates: list[np.ndarray]) -> list[dict]:
     """Per partner (column): {key: {n, evaluators, mean, low, high}}, intervals from the same bootstrap replicates."""
     figures: list[dict] = [{} for _ in range(arrays["n"].shape[1])]
-    for key, (counts, totals) in zip(keys, arrays["criteria"], strict=True):
-        for column, mean in enumerate(inference.clustered_means(counts, totals, weights)):
+    for key, (counts, totals), ratios in zip(keys, arrays["criteria"], replicates, strict=True):
+        for column, mean in enumerate(inference.clustered_means(counts, totals, weights, replicates=ratios)):
             if mean.ratings:
                 figures[column][key] = {
                     "n": mean.ratings,
@@ -110,8 +110,12 @@ def bootstrap_figures(
     baseline under the competition's plan. One set of bootstrap weights (seeded by the competition) serves all."""
     arrays = _matrices(cells, evaluators, partners, len(keys))
     weights = inference.bootstrap_weights(len(evaluators), seed=competition.pk)
-    rates, replicates = inference.clustered_rates(arrays["n"], arrays["human"], weights)
-    criteria = _criteria_figures(arrays, weights, keys)
+    rate_replicates, *criteria_replicates = inference.ratio_replicates(
+        weights,
+        [(arrays["human"], arrays["n"])] + [(totals, counts) for counts, totals in arrays["criteria"]],
+    )
+    rates, replicates = inference.clustered_rates(arrays["n"], arrays["human"], weights, replicates=rate_replicates)
+    criteria = _criteria_figures(arrays, weights, keys, criteria_replicates)
     comparisons = inference.compare_to_baseline(
         rates[:-1],
         replicates[:, :-1],
