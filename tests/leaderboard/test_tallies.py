@@ -110,17 +110,14 @@ def test_every_kind_of_change_keeps_the_tallies_equal_to_a_recount(scenario):
         lambda: Conversation.objects.filter(bot=scenario.bob, status=Conversation.Status.BOT_FAILED).update(
             status=Conversation.Status.ENDED
         ),
-        lambda: type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=9),
-        lambda: Judgment.objects.filter(pk=first_of_eliza[0].pk).update(
-            ratings=dict.fromkeys(competition.criteria_keys, 1), verdict=Judgment.Verdict.BOT, message_count=20
-        ),
-        lambda: Judgment.objects.filter(pk__in=[j.pk for j in Judgment.objects.filter(bot=scenario.bob)[:3]]).delete(),
-        lambda: BotCall.objects.filter(bot=scenario.alice, latency_ms=100.0).delete(),
-        lambda: judge_bot(bot=scenario.eliza, evaluator=scenario.evaluators[1], verdict=Judgment.Verdict.HUMAN),
-        # The response patterns: the evaluator's own messages in a judged chat, the chat's end, the thresholds.
+        # While the judgments count (before the minimum rises above them): the response patterns, from the evaluator's
+        # own messages in a judged chat (a chat deleted with its messages and judgment too), the chat's end and the
+        # thresholds.
         lambda: [MessageFactory(conversation=chat_of(first_of_alice[1]), side="a") for _ in range(3)],
         lambda: MessageFactory(conversation=chat_of(first_of_alice[1]), side="b"),
         lambda: Message.objects.filter(conversation=chat_of(first_of_alice[1]), side="a").first().delete(),
+        lambda: [MessageFactory(conversation=chat_of(first_of_alice[2]), side="a") for _ in range(2)],
+        lambda: Conversation.objects.filter(pk=chat_of(first_of_alice[2]).pk).delete(),
         lambda: Conversation.objects.filter(pk__in=[j.conversation_id for j in first_of_eliza[:4]]).update(
             ended_at=first_of_eliza[0].created_at - timedelta(seconds=2)
         ),
@@ -134,7 +131,13 @@ def test_every_kind_of_change_keeps_the_tallies_equal_to_a_recount(scenario):
             .objects.filter(pk=competition.pk)
             .update(criteria=list(reversed(competition.criteria))[1:])
         ),
-        lambda: Conversation.objects.filter(pk=chat_of(first_of_alice[1]).pk).delete(),
+        lambda: type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=9),
+        lambda: Judgment.objects.filter(pk=first_of_eliza[0].pk).update(
+            ratings=dict.fromkeys(competition.criteria_keys, 1), verdict=Judgment.Verdict.BOT, message_count=20
+        ),
+        lambda: Judgment.objects.filter(pk__in=[j.pk for j in Judgment.objects.filter(bot=scenario.bob)[:3]]).delete(),
+        lambda: BotCall.objects.filter(bot=scenario.alice, latency_ms=100.0).delete(),
+        lambda: judge_bot(bot=scenario.eliza, evaluator=scenario.evaluators[1], verdict=Judgment.Verdict.HUMAN),
         # A three-party game's bot conversation is not a two-party chat.
         lambda: game_with(scenario, bot=scenario.bob, status=Conversation.Status.ENDED),
         lambda: Game.objects.filter(competition=competition).delete(),
