@@ -110,13 +110,29 @@ def _own_messages(conv: str) -> str:
     )
 
 
-def _changes(rows: str, *, joins: str, variants: list[tuple[str, str, str, str, str]], where: str = "true") -> str:
+def _changes(
+    rows: str,
+    *,
+    joins: str,
+    variants: list[tuple[str, str, str, str, str]],
+    where: str = "true",
+    rating_values: bool = True,
+) -> str:
     """Changes to the tallies from the judgments of `rows` that `where` selects: one row per judgment and variant
     (sign, whether the chat failed, whether the evaluator is excluded, the chat's end, the evaluator's own messages in
     it), with the judgment's columns and what follows from the variant and the competition: its state, whether it
     was sent fast, whether the chat was silent, the hash of its ratings, its first-criterion rating and its ratings in
     the order of the competition's criteria. Columns a statement does not read are not computed (Postgres drops
-    them from the inlined query)."""
+    them from the inlined query). Without `rating_values` that last column is NULL (a recount reads the ratings
+    itself)."""
+    ratings = (
+        f"""ARRAY(
+                SELECT {_rating("k.item ->> 'key'")}
+                FROM jsonb_array_elements({CRITERIA}) WITH ORDINALITY AS k(item, position) ORDER BY k.position
+            )"""  # noqa: S608
+        if rating_values
+        else "NULL::float8[]"
+    )
     values = ", ".join(f"({', '.join(variant)})" for variant in variants)
     return f"""
         SELECT s.sign, {JUDGMENT_COLUMNS}, {_state(failed="s.failed", excluded="s.excluded")} AS state,
@@ -124,10 +140,7 @@ def _changes(rows: str, *, joins: str, variants: list[tuple[str, str, str, str, 
             s.own_messages <= {_rule("silent_max_messages")} AS silent,
             hashtextextended(j.ratings::text, 0)::numeric AS ratings_hash,
             {_rating("comp.criteria -> 0 ->> 'key'")} AS first_rating,
-            ARRAY(
-                SELECT {_rating("k.item ->> 'key'")}
-                FROM jsonb_array_elements({CRITERIA}) WITH ORDINALITY AS k(item, position) ORDER BY k.position
-            ) AS rating_values
+            {ratings} AS rating_values
         FROM {rows} j
         JOIN {COMPETITION} comp ON comp.id = j.competition_id
         {joins}
@@ -330,6 +343,7 @@ def _judgments_rebuild(competition: str) -> str:
         judgments,
         joins=f"{CHAT_JOIN} {EVALUATOR_JOIN} {own}",
         variants=[("1", CHAT_FAILED, EVALUATOR_EXCLUDED, "conv.ended_at", "coalesce(own.n, 0)")],
+        rating_values=False,
     )
     deletes = "\n".join(
         f"DELETE FROM {table} WHERE competition_id = {competition};"  # noqa: S608
@@ -351,12 +365,13 @@ def _judgments_rebuild(competition: str) -> str:
 
 def _cells_recount(competition: str) -> str:
     """The per-evaluator-and-partner rows from leaderboard_recount, with one sum per criterion written out for the
-    competition's number of criteria (a statement made for it): taking the arrays apart and back together, as the
-    triggers' upsert does for any number, took most of a recount's time."""
+    competition's criteria (a statement made for them): working out each judgment's array of ratings, and taking the
+    arrays apart and back together as the triggers' upsert does for any criteria, took most of a recount's time."""
     # Made by concatenation: a % in the installed SQL would be read as a parameter.
-    counts = "'coalesce(SUM(sign) FILTER (WHERE rating_values[' || i || '] IS NOT NULL), 0)'"
-    sums = "'coalesce(SUM(sign * rating_values[' || i || ']), 0)'"
-    positions = f"(SELECT jsonb_array_length({CRITERIA}) FROM {COMPETITION} comp WHERE comp.id = {competition})"  # noqa: S608
+    number = "jsonb_typeof(ratings -> ' || quote_nullable(k.item ->> 'key') || ') = ''number''"
+    value = "(ratings ->> ' || quote_nullable(k.item ->> 'key') || ')::float8"
+    counts = f"'coalesce(SUM(sign) FILTER (WHERE {number}), 0)'"
+    sums = f"'coalesce(SUM(sign * CASE WHEN {number} THEN {value} END), 0)'"
     return f"""
         EXECUTE (
             SELECT $sql$
@@ -365,11 +380,13 @@ def _cells_recount(competition: str) -> str:
                 )
                 SELECT competition_id, evaluator_id, bot_id, SUM(sign),
                     coalesce(SUM(sign) FILTER (WHERE verdict = '{HUMAN_VERDICT}'), 0), SUM(sign * confidence),
-                    ARRAY[$sql$ || coalesce(string_agg({counts}, ', ' ORDER BY i), '') || $sql$]::float8[],
-                    ARRAY[$sql$ || coalesce(string_agg({sums}, ', ' ORDER BY i), '') || $sql$]::float8[]
+                    ARRAY[$sql$ || coalesce(string_agg({counts}, ', ' ORDER BY k.position), '') || $sql$]::float8[],
+                    ARRAY[$sql$ || coalesce(string_agg({sums}, ', ' ORDER BY k.position), '') || $sql$]::float8[]
                 FROM leaderboard_recount WHERE state = '{COUNTED}' GROUP BY 1, 2, 3
             $sql$
-            FROM generate_series(1, {positions}) AS i
+            FROM {COMPETITION} comp
+            LEFT JOIN LATERAL jsonb_array_elements({CRITERIA}) WITH ORDINALITY AS k(item, position) ON true
+            WHERE comp.id = {competition}
         );
     """  # noqa: S608
 
