@@ -411,7 +411,6 @@ def breakdown(competition) -> list[tuple[str, float]]:
     from leaderboard.rater_quality import ExclusionRules
 
     exclusions = aggregates.Exclusions.for_competition(competition)
-    c, x = competition, exclusions
     rules = ExclusionRules.from_dict(competition.exclusion_rules)
     keys = competition.criteria_keys
     steps = [
@@ -421,11 +420,33 @@ def breakdown(competition) -> list[tuple[str, float]]:
         ("per evaluator (tallies)", lambda: tallies.per_evaluator(competition.pk)),
         ("chats per bot (tallies)", lambda: aggregates.chats_per_bot(competition)),
         ("median latency (histograms)", lambda: aggregates.median_latency_per_bot(competition)),
-        ("per evaluator and partner", lambda: aggregates.evaluator_figures(c, x, rules, with_patterns=False)),
-        ("  + patterns (every 5 min)", lambda: aggregates.evaluator_figures(c, x, rules, with_patterns=True)),
+        ("per evaluator and partner (tallies)", lambda: tallies.evaluator_partner_cells(competition.pk, len(keys))),
+        ("response patterns (tallies)", lambda: tallies.patterns(competition.pk)),
         ("bootstrap, 1,000 replicates", lambda: bootstrap(competition, exclusions, rules)),
     ]
     return [(name, timed(step, runs=1)[0]) for name, step in steps]
+
+
+STORE: list[float] = []
+
+
+def recompute_timing_the_writes(competition) -> None:
+    """A recompute with its writes (services._store: snapshot, bot, daily and evaluator rows) timed on their own."""
+    from unittest import mock
+
+    from leaderboard import services
+
+    store = services._store
+
+    def timed_store(**arguments):
+        started = time.perf_counter()
+        try:
+            return store(**arguments)
+        finally:
+            STORE.append(time.perf_counter() - started)
+
+    with mock.patch.object(services, "_store", timed_store):
+        services.competition_recompute(competition_id=competition.pk)
 
 
 def bootstrap(competition, exclusions, rules) -> None:
@@ -434,7 +455,7 @@ def bootstrap(competition, exclusions, rules) -> None:
     from leaderboard import aggregates, services
 
     keys = competition.criteria_keys
-    cells = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False).cells
+    cells = aggregates.evaluator_figures(competition, exclusions, rules).cells
     evaluators = np.unique(cells[:, 0])
     partners = [*Bot.objects.filter(competition=competition).values_list("id", flat=True), None]
     started = time.perf_counter()
@@ -491,6 +512,43 @@ def save_judgment(competition, conversation_id: int, bot_id: int, evaluator_id: 
             reason="-",
             message_count=10,
         ).pk
+
+
+def message_cost(competition, samples: int = 300) -> dict[str, tuple[float, float]]:
+    """p50 and p99 (ms) of saving one message of a running chat (no judgment yet), with the tally trigger on messages
+    and without it, alternating. The chat and its messages are deleted afterwards."""
+    from chat.models import Conversation, Message
+
+    conversation = Conversation.objects.create(
+        competition=competition,
+        language="en",
+        partner_kind="bot",
+        bot_id=1,
+        evaluator_a_id=1,
+        alias_a="A",
+        alias_b="B",
+        first_speaker="a",
+        deadline_at=datetime.now(UTC) + timedelta(minutes=5),
+    )
+    durations = {"with tally triggers": [], "triggers disabled": []}
+    try:
+        for seq in range(1, 2 * samples + 1):
+            label = "with tally triggers" if seq % 2 else "triggers disabled"
+            if label == "triggers disabled":
+                execute("ALTER TABLE chat_message DISABLE TRIGGER USER")
+            started = time.perf_counter()
+            Message.objects.create(conversation=conversation, seq=seq, side="a", text="hi", delivered_text="hi")
+            durations[label].append((time.perf_counter() - started) * 1000)
+            if label == "triggers disabled":
+                execute("ALTER TABLE chat_message ENABLE TRIGGER USER")
+    finally:
+        Message.objects.filter(conversation=conversation).delete()
+        conversation.delete()
+    results = {}
+    for label, values in durations.items():
+        values.sort()
+        results[label] = (statistics.median(values), values[int(len(values) * 0.99) - 1])
+    return results
 
 
 def write_cost(competition, samples: int = 100, rounds: int = 3) -> dict[str, tuple[float, float]]:
@@ -636,6 +694,8 @@ def main() -> None:
     rebuild_seconds = time.perf_counter() - started
     latency_gap = check_latency_medians(competition)
     writes = write_cost(competition)
+    messages = message_cost(competition)
+    recompute_timing_the_writes(competition)
     burst_seconds = recompute_after_bursts(competition)
     judged = max(recompute_seconds, burst_seconds)  # the goals are judged on the slower of the two
     ratio = judged / counts_seconds
@@ -666,10 +726,11 @@ def main() -> None:
     )
     print("breakdown (one run each):")
     for name, seconds in steps:
-        print(f"  {name:<32} {seconds * 1000:8.1f} ms")
+        print(f"  {name:<36} {seconds * 1000:8.1f} ms")
     python_and_writes = max(0.0, recompute_seconds - sql_seconds)
-    print(f"  {'statistics + writes (rest)':<32} {python_and_writes * 1000:8.1f} ms")
+    print(f"  {'statistics + writes (rest)':<36} {python_and_writes * 1000:8.1f} ms")
     print(f"  of which the bootstrap statistics alone: {BOOTSTRAP_ONLY[-1] * 1000:.1f} ms")
+    print(f"  of which the writes (nothing changed): {STORE[-1] * 1000:.1f} ms")
     print(
         f"fastest runs: counts {best['counts'] * 1000:.1f} ms, same sums {best['raw'] * 1000:.1f} ms (->> "
         f"{best['arrow'] * 1000:.1f} ms), recompute {best['full'] * 1000:.1f} ms (ratio "
@@ -679,6 +740,9 @@ def main() -> None:
     print(f"recount of the tallies from every row (after a bulk load, or to verify): {rebuild_seconds * 1000:.0f} ms")
     print("saving one judgment (300 each, in its own transaction, the two modes alternating):")
     for label, (p50, p99) in writes.items():
+        print(f"  {label:<22} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
+    print("saving one message of a running chat (300 each, alternating):")
+    for label, (p50, p99) in messages.items():
         print(f"  {label:<22} p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
     print(f"during the timings: {after_recompute}")
     print(f"goal recompute < 2 s in all: {'met' if judged < 2 else 'NOT met'} ({judged * 1000:.0f} ms)")

@@ -5,14 +5,10 @@ thousand rows whatever the number of judgments. Elsewhere (SQLite, the embedded 
 judgments return rows of the same shape; tests check the two agree.
 """
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 import numpy as np
-import pandas
-from django.db import connection, transaction
-from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import (
     Case,
     CharField,
@@ -124,10 +120,10 @@ def judgment_figures(competition: Competition, exclusions: Exclusions) -> Judgme
 class EvaluatorFigures:
     """cells: per evaluator and partner over counted judgments, the columns of per_evaluator_partner as a float
     array (a human partner's bot_id is NaN, a missing sum 0); patterns: per evaluator over valid judgments (see
-    evaluator_patterns), None when not read."""
+    evaluator_patterns)."""
 
     cells: np.ndarray
-    patterns: dict[int, Pattern] | None
+    patterns: dict[int, Pattern]
 
 
 def cells_array(rows: list[tuple], keys: list[str]) -> np.ndarray:
@@ -142,161 +138,16 @@ def cells_array(rows: list[tuple], keys: list[str]) -> np.ndarray:
     return array.astype(float)
 
 
-def evaluator_figures(
-    competition: Competition, exclusions: Exclusions, rules: ExclusionRules, *, with_patterns: bool
-) -> EvaluatorFigures:
-    """The per-evaluator rows the bootstrap resamples and, when asked, the response patterns the flags read.
-
-    The patterns need each judged chat's end and the evaluator's own messages: the costly part, so the recompute asks
-    for them only every few minutes (services.PATTERNS_MAX_AGE_SECONDS). On Postgres one scan of the judgments gives
-    both (grouped by evaluator, partner and standing), or a scan of the judgments alone gives the rows; elsewhere the
-    portable queries. Tests check the two agree.
-    """
+def evaluator_figures(competition: Competition, exclusions: Exclusions, rules: ExclusionRules) -> EvaluatorFigures:
+    """The per-evaluator rows the bootstrap resamples and the response patterns the flags read: from the tallies on
+    Postgres (a few hundred thousand rows for a million judgments); elsewhere from the portable queries."""
     keys = competition.criteria_keys
     if tallies.tallies_kept():
-        if with_patterns:
-            return _evaluator_figures_one_scan(competition, keys, rules)
-        return EvaluatorFigures(cells=_cells_postgres(competition, keys), patterns=None)
-    patterns = None
-    if with_patterns:
-        patterns = evaluator_patterns(valid_judgments(competition, exclusions), rules, keys[0] if keys else None)
+        return EvaluatorFigures(
+            cells=tallies.evaluator_partner_cells(competition.pk, len(keys)), patterns=tallies.patterns(competition.pk)
+        )
+    patterns = evaluator_patterns(valid_judgments(competition, exclusions), rules, keys[0] if keys else None)
     cells = cells_array(per_evaluator_partner(counted_judgments(competition, exclusions), keys), keys)
-    return EvaluatorFigures(cells=cells, patterns=patterns)
-
-
-def _ratings_sql(keys: list[str]) -> str:
-    """Each criterion's rating as float8 (NULL unless a number): c0, c1, ... with the keys as parameters k0, k1, ..."""
-    return "".join(
-        f", CASE WHEN jsonb_typeof(j.ratings -> %(k{i})s) = 'number' THEN (j.ratings ->> %(k{i})s)::float8 END AS c{i}"
-        for i in range(len(keys))
-    )
-
-
-def _cells_postgres(competition: Competition, keys: list[str]) -> np.ndarray:
-    """per_evaluator_partner's rows from one scan of the counted judgments (ratings that are not numbers add
-    nothing, as in the tallies), read with COPY and parsed in C: 400,000 rows as Python tuples took seconds."""
-    sums = "".join(f", COUNT(c{i}), SUM(c{i})" for i in range(len(keys)))
-    params = {f"k{i}": key for i, key in enumerate(keys)} | {
-        "c": competition.pk,
-        "min": competition.min_turns_to_count,
-        "failed": Conversation.Status.BOT_FAILED.value,
-        "suspended": Evaluator.Status.SUSPENDED.value,
-        "human": Judgment.Verdict.HUMAN.value,
-    }
-    sql = f"""
-        SELECT evaluator_id, bot_id, COUNT(*), COUNT(*) FILTER (WHERE verdict = %(human)s), SUM(confidence){sums}
-        FROM (
-            SELECT j.evaluator_id, j.bot_id, j.verdict, j.confidence{_ratings_sql(keys)}
-            FROM {Judgment._meta.db_table} j
-            WHERE j.competition_id = %(c)s AND j.message_count >= %(min)s
-            AND j.conversation_id NOT IN (
-                SELECT id FROM {Conversation._meta.db_table} WHERE competition_id = %(c)s AND status = %(failed)s
-            )
-            AND j.evaluator_id NOT IN (
-                SELECT user_id FROM {Evaluator._meta.db_table} WHERE competition_id = %(c)s
-                AND (status = %(suspended)s OR onboarding_passed_at IS NULL)
-            )
-        ) counted
-        GROUP BY 1, 2
-    """  # noqa: S608
-    buffer = io.BytesIO()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
-        cursor.execute("SET LOCAL jit = off")
-        # compose_sql quotes the parameters as execute would (either driver); COPY takes no parameters of its own.
-        statement = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT"
-        if is_psycopg3:  # the platform's driver: the COPY's chunks written as they come
-            with cursor.cursor.copy(statement) as copy:
-                for chunk in copy:
-                    buffer.write(chunk)
-        else:
-            cursor.copy_expert(statement, buffer)
-    if not buffer.getvalue():
-        return np.zeros((0, 5 + 2 * len(keys)))
-    buffer.seek(0)
-    frame = pandas.read_csv(buffer, sep="\t", header=None, na_values=["\\N"], keep_default_na=False)
-    array = frame.to_numpy(dtype=float)
-    array[:, 2:] = np.nan_to_num(array[:, 2:])
-    return array
-
-
-def _evaluator_figures_one_scan(competition: Competition, keys: list[str], rules: ExclusionRules) -> EvaluatorFigures:
-    """Valid judgments grouped by evaluator, partner and whether the evaluator's standing excludes them, with the
-    evaluator's own message count per chat from one grouped pass over the competition's messages."""
-    sums = "".join(f", COUNT(c{i}), SUM(c{i})" for i in range(len(keys)))
-    first = "c0" if keys else "NULL::float8"
-    params = {f"k{i}": key for i, key in enumerate(keys)} | {
-        "c": competition.pk,
-        "min": competition.min_turns_to_count,
-        "failed": Conversation.Status.BOT_FAILED.value,
-        "suspended": Evaluator.Status.SUSPENDED.value,
-        "human": Judgment.Verdict.HUMAN.value,
-        "fast": rules.fast_seconds,
-        "silent": rules.silent_max_messages,
-    }
-    # Table names come from the models; the criterion keys and every value are parameters.
-    sql = f"""
-        WITH own AS (
-            SELECT m.conversation_id, m.side, COUNT(*) AS n
-            FROM {Message._meta.db_table} m JOIN {Conversation._meta.db_table} c ON c.id = m.conversation_id
-            WHERE c.competition_id = %(c)s GROUP BY 1, 2
-        ), valid AS (
-            SELECT j.evaluator_id, j.bot_id, j.verdict, j.confidence, j.ratings::text AS ratings_text,
-                (j.created_at < conv.ended_at + make_interval(secs => %(fast)s)) AS fast,
-                coalesce(own.n, 0) <= %(silent)s AS silent,
-                coalesce(ev.status = %(suspended)s OR (ev.id IS NOT NULL AND ev.onboarding_passed_at IS NULL), false)
-                    AS standing_excluded
-                {_ratings_sql(keys)}
-            FROM {Judgment._meta.db_table} j
-            JOIN {Conversation._meta.db_table} conv ON conv.id = j.conversation_id
-            LEFT JOIN {Evaluator._meta.db_table} ev
-                ON ev.competition_id = j.competition_id AND ev.user_id = j.evaluator_id
-            LEFT JOIN own ON own.conversation_id = j.conversation_id
-                AND own.side = CASE WHEN conv.evaluator_a_id = j.evaluator_id THEN 'a' ELSE 'b' END
-            WHERE j.competition_id = %(c)s AND j.message_count >= %(min)s AND conv.status <> %(failed)s
-        )
-        SELECT evaluator_id, bot_id, standing_excluded, COUNT(*), COUNT(*) FILTER (WHERE verdict = %(human)s),
-            SUM(confidence){sums}, MIN(ratings_text), MAX(ratings_text),
-            COUNT(*) FILTER (WHERE fast), COUNT(*) FILTER (WHERE silent),
-            COUNT({first}) FILTER (WHERE verdict = %(human)s), SUM({first}) FILTER (WHERE verdict = %(human)s),
-            COUNT({first}) FILTER (WHERE verdict <> %(human)s), SUM({first}) FILTER (WHERE verdict <> %(human)s)
-        FROM valid GROUP BY 1, 2, 3
-    """  # noqa: S608
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '64MB'")  # hundreds of thousands of groups: hashed in memory
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    width = 6 + 2 * len(keys)
-    cells = cells_array([tuple(row[:2]) + tuple(row[3:width]) for row in rows if not row[2]], keys)
-    totals: dict[int, list] = {}
-    for row in rows:
-        n, human = row[3], row[4]
-        low, high, fast, silent, hn, hs, bn, bs = row[width:]
-        total = totals.setdefault(row[0], [0, 0, low, high, 0, 0, 0, 0.0, 0, 0.0])
-        total[0] += n
-        total[1] += human
-        total[2], total[3] = min(total[2], low), max(total[3], high)
-        total[4] += fast
-        total[5] += silent
-        total[6] += hn
-        total[7] += float(hs or 0)
-        total[8] += bn
-        total[9] += float(bs or 0)
-    patterns = {
-        evaluator: Pattern(
-            judgments=n,
-            human_verdicts=human,
-            distinct_ratings=1 if low == high else 2,
-            fast=fast,
-            silent=silent,
-            human_verdict_rating_n=hn,
-            human_verdict_rating_sum=hs,
-            bot_verdict_rating_n=bn,
-            bot_verdict_rating_sum=bs,
-        )
-        for evaluator, (n, human, low, high, fast, silent, hn, hs, bn, bs) in totals.items()
-    }
     return EvaluatorFigures(cells=cells, patterns=patterns)
 
 
@@ -438,14 +289,16 @@ def per_evaluator(judgments: QuerySet[Judgment]) -> list[dict]:
 
 
 def chats_per_bot(competition: Competition) -> dict[int, tuple[int, int]]:
-    """Per bot: finished chats (ended or bot failed) and bot-failed chats. Active chats are not counted yet."""
+    """Per bot: finished two-party chats (ended or bot failed) and bot-failed ones. Active chats are not counted yet;
+    the bot conversation of a three-party game is the game's (leaderboard.three_party_stats), not a two-party chat."""
     if tallies.tallies_kept():
         return tallies.chats_per_bot(competition.pk)
     rows = (
-        Conversation.objects.filter(competition_id=competition.pk, partner_kind=PartnerKind.BOT)
+        Conversation.objects.filter(
+            competition_id=competition.pk, partner_kind=PartnerKind.BOT, game_as_bot__isnull=True
+        )
         .values("bot_id")
         .annotate(
-            # Counting a column of the partial index conversation_bot_chats lets it answer alone (index-only).
             finished=Count("status", filter=~Q(status=Conversation.Status.ACTIVE)),
             failed=Count("status", filter=Q(status=Conversation.Status.BOT_FAILED)),
         )

@@ -22,6 +22,7 @@ From the replicates:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from math import ceil, sqrt
 from statistics import NormalDist
 
@@ -38,10 +39,12 @@ MORE_JUDGMENTS_CAP = 10_000_000  # beyond this "about N more" says nothing more 
 _NORMAL = NormalDist()
 
 
+@lru_cache(maxsize=2)
 def bootstrap_weights(evaluators: int, *, replicates: int = REPLICATES, seed: int = 0) -> np.ndarray:
     """Replicates × evaluators: how many times each evaluator is drawn when `evaluators` are drawn with replacement.
 
-    A fixed seed makes a recompute of the same judgments give the same figures.
+    A fixed seed makes a recompute of the same judgments give the same figures. The last ones are kept (read-only):
+    drawing 5,000,000 is a tenth of a second, and the next recompute of a competition usually draws the same.
     """
     if evaluators == 0:
         return np.zeros((replicates, 0), dtype=np.float32)
@@ -50,7 +53,9 @@ def bootstrap_weights(evaluators: int, *, replicates: int = REPLICATES, seed: in
     draws += np.arange(replicates)[:, None] * evaluators
     counts = np.bincount(draws.ravel(), minlength=replicates * evaluators).reshape(replicates, evaluators)
     # float32: the products below are exact for counts under 2**24 and take half the time of float64.
-    return counts.astype(np.float32)
+    weights = counts.astype(np.float32)
+    weights.flags.writeable = False
+    return weights
 
 
 @dataclass(frozen=True)
@@ -67,16 +72,42 @@ class Rate:
     variance: float | None  # the bootstrap variance of the estimate (None without at least two evaluators)
 
 
-def _ratio_replicates(weights: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Replicates × partners of Σ totals / Σ counts over the drawn evaluators; NaN where a replicate drew no count."""
-    numerator = (weights @ np.asarray(totals, dtype=weights.dtype)).astype(float)
-    denominator = (weights @ np.asarray(counts, dtype=weights.dtype)).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+def ratio_replicates(weights: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """For each (totals, counts) pair of evaluators × partners arrays: replicates × partners of Σ totals / Σ counts
+    over the drawn evaluators, NaN where a replicate drew no count.
+
+    One matrix product serves all pairs, and an array given more than once is multiplied once: when every judgment
+    rates every criterion, each criterion's counts are the judgments themselves.
+    """
+    unique: list[np.ndarray] = []
+
+    def position(array: np.ndarray) -> int:
+        for index, known in enumerate(unique):
+            if known.shape == array.shape and np.array_equal(known, array):
+                return index
+        unique.append(array)
+        return len(unique) - 1
+
+    positions = [(position(np.asarray(totals)), position(np.asarray(counts))) for totals, counts in pairs]
+    if not unique:
+        return []
+    stacked = np.hstack([array.astype(weights.dtype, copy=False) for array in unique])
+    products = np.split((weights @ stacked).astype(float), len(unique), axis=1)
+    ratios = []
+    for numerator_at, denominator_at in positions:
+        numerator, denominator = products[numerator_at], products[denominator_at]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan))
+    return ratios
 
 
 def clustered_rates(
-    judgments: np.ndarray, human: np.ndarray, weights: np.ndarray, *, confidence: float = CONFIDENCE
+    judgments: np.ndarray,
+    human: np.ndarray,
+    weights: np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    replicates: np.ndarray | None = None,
 ) -> tuple[list[Rate], np.ndarray]:
     """Rates of each partner (column) from evaluators × partners tallies, and their replicates × partners values.
 
@@ -85,17 +116,16 @@ def clustered_rates(
     """
     judgments = np.asarray(judgments, dtype=float)
     human = np.asarray(human, dtype=float)
-    replicates = _ratio_replicates(weights, human, judgments)
+    if replicates is None:
+        (replicates,) = ratio_replicates(weights, [(human, judgments)])
+    variances = _column_variances(replicates)
     rates = []
-    for column in range(judgments.shape[1]):
-        n = int(judgments[:, column].sum())
-        successes = int(human[:, column].sum())
-        evaluators = int(np.count_nonzero(judgments[:, column]))
+    for column, (n, successes, evaluators) in enumerate(_column_totals(judgments, human)):
         if n == 0:
             rates.append(Rate(0, 0, 0, None, None, None, 1.0, None))
             continue
         p = successes / n
-        variance = _nanvar(replicates[:, column]) if evaluators >= 2 else None
+        variance = variances[column] if evaluators >= 2 else None
         binomial = p * (1 - p) / n
         deff = max(1.0, variance / binomial) if variance is not None and binomial > 0 else 1.0
         interval = wilson_interval(successes / deff, n / deff, confidence=confidence)
@@ -103,11 +133,40 @@ def clustered_rates(
     return rates, replicates
 
 
-def _nanvar(values: np.ndarray) -> float | None:
-    finite = values[np.isfinite(values)]
-    if finite.size < 2:
-        return None
-    return float(finite.var(ddof=1))
+def _column_totals(counts: np.ndarray, totals: np.ndarray) -> list[tuple[int, float, int]]:
+    """Per column of evaluators × columns tallies: the count, the total and the evaluators with a count (the sums
+    taken once over the whole array: a column of a row-major array is slow to read on its own)."""
+    return list(
+        zip(
+            counts.sum(axis=0).astype(int).tolist(),
+            totals.sum(axis=0).tolist(),
+            np.count_nonzero(counts, axis=0).tolist(),
+            strict=True,
+        )
+    )
+
+
+def _finite_columns(replicates: np.ndarray, reduce) -> list:
+    """reduce(values) of each column's finite replicates: one call for the columns with no NaN, one per other."""
+    finite = np.isfinite(replicates)
+    complete = finite.all(axis=0)
+    results: list = [None] * replicates.shape[1]
+    if complete.any():
+        for column, value in zip(np.flatnonzero(complete), reduce(replicates[:, complete]), strict=True):
+            results[column] = value
+    for column in np.flatnonzero(~complete):
+        values = replicates[finite[:, column], column]
+        results[column] = reduce(values[:, None])[0] if values.size else None
+    return results
+
+
+def _column_variances(replicates: np.ndarray) -> list[float | None]:
+    """The variance of each column's finite replicates; None with fewer than two."""
+
+    def variance(values: np.ndarray) -> list:
+        return values.var(axis=0, ddof=1) if len(values) >= 2 else [None] * values.shape[1]
+
+    return [None if value is None else float(value) for value in _finite_columns(replicates, variance)]
 
 
 # Each bot against the human baseline.
@@ -327,27 +386,36 @@ class Mean:
 
 
 def clustered_means(
-    counts: np.ndarray, totals: np.ndarray, weights: np.ndarray, *, confidence: float = CONFIDENCE
+    counts: np.ndarray,
+    totals: np.ndarray,
+    weights: np.ndarray,
+    *,
+    confidence: float = CONFIDENCE,
+    replicates: np.ndarray | None = None,
 ) -> list[Mean]:
     """Mean rating of each column from evaluators × columns counts and sums, with a percentile cluster-bootstrap
     interval. The interval lies inside the scale (every replicate is a mean of ratings on it); there is none with
-    fewer than two ratings or fewer than two evaluators (nothing to say how much the mean would vary)."""
+    fewer than two ratings or fewer than two evaluators (nothing to say how much the mean would vary). `replicates`:
+    the ratio replicates when already computed (ratio_replicates)."""
     counts = np.asarray(counts, dtype=float)
     totals = np.asarray(totals, dtype=float)
-    replicates = _ratio_replicates(weights, totals, counts)
+    if replicates is None:
+        (replicates,) = ratio_replicates(weights, [(totals, counts)])
     tail = (1 - confidence) / 2
+
+    def interval(values: np.ndarray) -> list:
+        return np.quantile(values, [tail, 1 - tail], axis=0).T if len(values) >= 2 else [None] * values.shape[1]
+
+    bounds = _finite_columns(replicates, interval)
     means = []
-    for column in range(counts.shape[1]):
-        n = int(counts[:, column].sum())
-        evaluators = int(np.count_nonzero(counts[:, column]))
+    for (n, total, evaluators), bound in zip(_column_totals(counts, totals), bounds, strict=True):
         if n == 0:
             means.append(Mean(0, 0, None, None, None))
             continue
-        estimate = float(totals[:, column].sum() / n)
-        finite = replicates[:, column][np.isfinite(replicates[:, column])]
-        if n < 2 or evaluators < 2 or finite.size < 2:
+        estimate = float(total / n)
+        if n < 2 or evaluators < 2 or bound is None:
             means.append(Mean(n, evaluators, estimate, None, None))
             continue
-        low, high = np.quantile(finite, [tail, 1 - tail])
+        low, high = bound
         means.append(Mean(n, evaluators, estimate, float(min(low, estimate)), float(max(high, estimate))))
     return means

@@ -1,6 +1,7 @@
 """Stored results of the leaderboard computation. Pages and the API read these rows; only the recompute writes them."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,9 +15,6 @@ class LeaderboardSnapshot(models.Model):
     computed_at = models.DateTimeField()
     duration_ms = models.FloatField(default=0)
     plan_sha256 = models.CharField(max_length=64, blank=True, help_text="The analysis plan the figures follow.")
-    patterns_computed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the evaluators' response patterns (and so their flags) were last read."
-    )
     equivalence_margin = models.FloatField(default=0.10)
     min_judgments_to_rank = models.PositiveIntegerField(default=30)
     criteria = models.JSONField(default=list, help_text="The criteria at computation time: [{key, label}].")
@@ -237,9 +235,13 @@ class RatingTally(models.Model):
 
 
 class EvaluatorTally(models.Model):
-    """One evaluator's judgments: all, too short, of bot-failed chats, and the valid ones with their correct verdicts.
+    """One evaluator's judgments: all, too short, of bot-failed chats, and the valid ones with their correct verdicts
+    and their response pattern (leaderboard.rater_quality.Pattern).
 
-    The evaluator's own standing is not applied here: accuracy is shown for excluded evaluators too.
+    The evaluator's own standing is not applied here: accuracy and flags are shown for excluded evaluators too. The
+    pattern is counted with the competition's thresholds (`fast_seconds`, `silent_max_messages`) and first criterion;
+    changing them recounts the competition. Straight-lining is told by the hashes of the ratings objects: they are
+    all equal when judgments · Σh² = (Σh)², exact unless two different objects share a 64-bit hash.
     """
 
     competition = models.ForeignKey(
@@ -253,6 +255,15 @@ class EvaluatorTally(models.Model):
     bot_failed = models.IntegerField(default=0)
     valid = models.IntegerField(default=0)
     correct = models.IntegerField(default=0)
+    valid_human = models.IntegerField(default=0, help_text="Human verdicts among the valid judgments.")
+    fast = models.IntegerField(default=0, help_text="Valid judgments sent within fast_seconds of the chat's end.")
+    silent = models.IntegerField(default=0, help_text="Valid judgments of chats with few messages of the evaluator's.")
+    ratings_hash_sum = models.DecimalField(max_digits=60, decimal_places=0, default=0)
+    ratings_hash_sum_sq = models.DecimalField(max_digits=60, decimal_places=0, default=0)
+    human_verdict_rating_n = models.IntegerField(default=0, help_text="First-criterion ratings with a human verdict.")
+    human_verdict_rating_sum = models.FloatField(default=0)
+    bot_verdict_rating_n = models.IntegerField(default=0)
+    bot_verdict_rating_sum = models.FloatField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["competition", "user"], name="evaluatortally_key")]
@@ -261,8 +272,39 @@ class EvaluatorTally(models.Model):
         return f"{self.competition_id}/{self.user_id}: {self.judgments}"
 
 
+class EvaluatorPartnerTally(models.Model):
+    """Counted judgments of one evaluator per partner (bot; empty = human partners): the rows the cluster bootstrap
+    resamples. Per criterion, in the order of the competition's criteria, the ratings' count and sum (changing the
+    criteria recounts the competition)."""
+
+    competition = models.ForeignKey(
+        Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    bot = models.ForeignKey(
+        Bot, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    judgments = models.IntegerField(default=0)
+    judged_human = models.IntegerField(default=0)
+    confidence_sum = models.BigIntegerField(default=0)
+    rating_counts = ArrayField(models.FloatField(), default=list)
+    rating_sums = ArrayField(models.FloatField(), default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["competition", "user", "bot"], name="evaluatorpartnertally_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competition_id}/{self.user_id}/{self.bot_id or 'humans'}: {self.judgments}"
+
+
 class ChatTally(models.Model):
-    """A bot's finished chats (ended or bot failed) and bot-failed chats."""
+    """A bot's finished two-party chats (ended or bot failed) and bot-failed ones; games' conversations are not."""
 
     competition = models.ForeignKey(
         Competition, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"

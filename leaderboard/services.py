@@ -17,10 +17,6 @@ from .models import AnalysisPlan, BotDailyScore, BotScore, EvaluatorScore, Leade
 from .rater_quality import ExclusionRules, Pattern
 
 RECOMPUTE_DEBOUNCE_SECONDS = getattr(settings, "LEADERBOARD_DEBOUNCE_SECONDS", 5)
-# Reading every evaluator's response patterns joins each judgment to its chat and the chat's messages: seconds for a
-# million judgments. Between two readings the flags stored by the last one apply; a closed competition, a new plan
-# or the first computation always reads them afresh.
-PATTERNS_MAX_AGE_SECONDS = getattr(settings, "LEADERBOARD_PATTERNS_MAX_AGE_SECONDS", 300)
 
 
 def debounce_key(competition_id: int) -> str:
@@ -85,11 +81,11 @@ def _matrices(cells: np.ndarray, evaluators: np.ndarray, partners: list[int | No
     return arrays
 
 
-def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str]) -> list[dict]:
+def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str], replicates: list[np.ndarray]) -> list[dict]:
     """Per partner (column): {key: {n, evaluators, mean, low, high}}, intervals from the same bootstrap replicates."""
     figures: list[dict] = [{} for _ in range(arrays["n"].shape[1])]
-    for key, (counts, totals) in zip(keys, arrays["criteria"], strict=True):
-        for column, mean in enumerate(inference.clustered_means(counts, totals, weights)):
+    for key, (counts, totals), ratios in zip(keys, arrays["criteria"], replicates, strict=True):
+        for column, mean in enumerate(inference.clustered_means(counts, totals, weights, replicates=ratios)):
             if mean.ratings:
                 figures[column][key] = {
                     "n": mean.ratings,
@@ -99,18 +95,6 @@ def _criteria_figures(arrays: dict, weights: np.ndarray, keys: list[str]) -> lis
                     "high": mean.high,
                 }
     return figures
-
-
-def _patterns_due(competition: Competition, plan: AnalysisPlan | None) -> bool:
-    snapshot = LeaderboardSnapshot.objects.filter(competition=competition).only("patterns_computed_at", "plan_sha256")
-    snapshot = snapshot.first()
-    return (
-        snapshot is None
-        or snapshot.patterns_computed_at is None
-        or competition.phase == Competition.Phase.CLOSED
-        or snapshot.plan_sha256 != (plan.sha256 if plan is not None else "")
-        or (timezone.now() - snapshot.patterns_computed_at).total_seconds() >= PATTERNS_MAX_AGE_SECONDS
-    )
 
 
 def _with_attention_checks(patterns: dict[int, Pattern], competition_id: int) -> dict[int, Pattern]:
@@ -140,8 +124,12 @@ def bootstrap_figures(
     baseline under the competition's plan. One set of bootstrap weights (seeded by the competition) serves all."""
     arrays = _matrices(cells, evaluators, partners, len(keys))
     weights = inference.bootstrap_weights(len(evaluators), seed=competition.pk)
-    rates, replicates = inference.clustered_rates(arrays["n"], arrays["human"], weights)
-    criteria = _criteria_figures(arrays, weights, keys)
+    rate_replicates, *criteria_replicates = inference.ratio_replicates(
+        weights,
+        [(arrays["human"], arrays["n"])] + [(totals, counts) for counts, totals in arrays["criteria"]],
+    )
+    rates, replicates = inference.clustered_rates(arrays["n"], arrays["human"], weights, replicates=rate_replicates)
+    criteria = _criteria_figures(arrays, weights, keys, criteria_replicates)
     comparisons = inference.compare_to_baseline(
         rates[:-1],
         replicates[:, :-1],
@@ -165,16 +153,9 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     figures = aggregates.judgment_figures(competition, exclusions)
     excluded_counts = figures.exclusion_counts
     evaluator_counts = aggregates.evaluator_counts(competition)
-    read_patterns = _patterns_due(competition, plan)
-    evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=read_patterns)
+    evaluator_figures = aggregates.evaluator_figures(competition, exclusions, rules)
     cells = evaluator_figures.cells
-    if read_patterns:
-        flags, flagged = _flags(_with_attention_checks(evaluator_figures.patterns, competition.pk), rules)
-    else:
-        flags = dict(
-            EvaluatorScore.objects.filter(competition=competition).exclude(flags={}).values_list("user", "flags")
-        )
-        flagged = {evaluator for evaluator, raised in flags.items() if rater_quality.excluded(raised, rules)}
+    flags, flagged = _flags(_with_attention_checks(evaluator_figures.patterns, competition.pk), rules)
     exclusion_of = {
         user_id: (
             EvaluatorScore.Exclusion.SUSPENDED if status == "suspended" else EvaluatorScore.Exclusion.NOT_ONBOARDED
@@ -232,12 +213,8 @@ def competition_recompute(*, competition_id: int) -> LeaderboardSnapshot:
     _assign_ranks_and_positions(bot_scores, replicates, min_judgments=competition.min_judgments_to_rank)
 
     flagged_judgments = int(cells[flagged_rows, 2].sum())
-    previous = LeaderboardSnapshot.objects.filter(competition=competition).values_list(
-        "patterns_computed_at", flat=True
-    )
     snapshot_fields = {
         "computed_at": computed_at,
-        "patterns_computed_at": computed_at if read_patterns else previous.first(),
         "plan_sha256": plan.sha256 if plan is not None else "",
         "equivalence_margin": competition.equivalence_margin,
         "min_judgments_to_rank": competition.min_judgments_to_rank,

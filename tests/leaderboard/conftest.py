@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from chat.models import Conversation, Evaluator, Judgment, PartnerKind
+from chat.models import Conversation, Evaluator, Game, Judgment, PartnerKind
 from competitions.models import BotCall
 from tests.factories import (
     BotFactory,
@@ -44,6 +44,29 @@ def judge_human(*, competition, evaluator, partner, verdict, ratings=None):
         verdict=verdict,
         ratings=ratings or dict.fromkeys(competition.criteria_keys, 4),
     )
+
+
+def game_with(scenario, *, bot, status):
+    """A three-party game of two of the scenario's evaluators against `bot`, made as chat's games service makes it
+    (two active conversations, then the game), then its conversations ended with `status` for the bot's."""
+    interrogator, witness = scenario.evaluators[:2]
+    common = {"competition": scenario.competition, "evaluator_a": interrogator}
+    human_chat = ConversationFactory(partner_kind=PartnerKind.HUMAN, bot=None, evaluator_b=witness, **common)
+    bot_chat = ConversationFactory(bot=bot, **common)
+    game = Game.objects.create(
+        competition=scenario.competition,
+        language="en",
+        interrogator=interrogator,
+        witness=witness,
+        bot=bot,
+        human_conversation=human_chat,
+        bot_conversation=bot_chat,
+        human_on_left=True,
+        deadline_at=timezone.now(),
+    )
+    Conversation.objects.filter(pk=human_chat.pk).update(status=Conversation.Status.ENDED, ended_at=timezone.now())
+    Conversation.objects.filter(pk=bot_chat.pk).update(status=status, ended_at=timezone.now())
+    return game
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chat.models import Conversation
 from competitions.services import competition_set_phase
-from leaderboard import aggregates, services, tallies
+from leaderboard import aggregates, tallies
 from leaderboard.models import AnalysisPlan, BotScore, EvaluatorScore
 from leaderboard.plan import plan_hash
 from leaderboard.rater_quality import ExclusionRules
@@ -161,8 +161,8 @@ def test_no_plan_is_locked_before_evaluation():
     assert not AnalysisPlan.objects.exists()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-scan query is Postgres's")
-def test_the_one_scan_on_postgres_agrees_with_the_portable_queries(competition_with_a_clicker):
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are Postgres's")
+def test_the_tallies_on_postgres_agree_with_the_portable_queries(competition_with_a_clicker):
     competition, bot, clicker = competition_with_a_clicker
     suspended = UserFactory(username="suspended")
     EvaluatorFactory(competition=competition, user=suspended, status="suspended")
@@ -172,41 +172,31 @@ def test_the_one_scan_on_postgres_agrees_with_the_portable_queries(competition_w
     exclusions = aggregates.Exclusions.for_competition(competition)
     rules = ExclusionRules()
 
-    fast = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=True)
-    cells_only = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False)
+    kept = aggregates.evaluator_figures(competition, exclusions, rules)
     with mock.patch.object(tallies, "tallies_kept", return_value=False):
-        portable = aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=True)
+        portable = aggregates.evaluator_figures(competition, exclusions, rules)
 
     def rows(cells):
         return sorted(map(tuple, np.nan_to_num(cells, nan=-1).tolist()))
 
-    assert rows(fast.cells) == rows(portable.cells) == rows(cells_only.cells)
+    assert rows(kept.cells) == rows(portable.cells)
     assert len(rows(portable.cells)) == 4  # three honest evaluators and the clicker: a suspension does not count
-    assert cells_only.patterns is None
-    assert fast.patterns.keys() == portable.patterns.keys()
-    for evaluator, pattern in fast.patterns.items():
+    assert kept.patterns.keys() == portable.patterns.keys()
+    for evaluator, pattern in kept.patterns.items():
         other = portable.patterns[evaluator]
         assert (pattern.distinct_ratings == 1) == (other.distinct_ratings == 1)
         assert replace(pattern, distinct_ratings=0) == replace(other, distinct_ratings=0)
 
 
-def test_patterns_are_read_again_only_when_stale(competition_with_a_clicker, monkeypatch):
+def test_a_new_clicker_is_flagged_at_the_next_recompute(competition_with_a_clicker):
     competition, bot, _clicker = competition_with_a_clicker
-    first = competition_recompute(competition_id=competition.pk)
+    competition_recompute(competition_id=competition.pk)
     late = UserFactory(username="late-clicker")
     EvaluatorFactory(competition=competition, user=late)
     for _ in range(12):
         judged_chat(bot=bot, user=late, verdict="bot", rating=1, own_messages=0, seconds=1)
 
-    second = competition_recompute(competition_id=competition.pk)
+    competition_recompute(competition_id=competition.pk)
 
-    assert second.patterns_computed_at == first.patterns_computed_at
-    assert EvaluatorScore.objects.get(user=late).flags == {}  # read at the next refresh, not on every recompute
-    assert BotScore.objects.get(bot=bot).judgments == 24
-
-    monkeypatch.setattr(services, "PATTERNS_MAX_AGE_SECONDS", 0)
-    third = competition_recompute(competition_id=competition.pk)
-
-    assert third.patterns_computed_at > first.patterns_computed_at
     assert EvaluatorScore.objects.get(user=late).exclusion == EvaluatorScore.Exclusion.FLAGGED
     assert BotScore.objects.get(bot=bot).judgments == 12

@@ -7,14 +7,14 @@ from django.forms.models import model_to_dict
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import proportion_confint
 
-from chat.models import Evaluator
+from chat.models import Conversation, Evaluator
 from competitions.models import BotCall
 from leaderboard import aggregates
 from leaderboard.models import BotDailyScore, BotScore, EvaluatorScore, LeaderboardSnapshot
 from leaderboard.services import competition_recompute
 from tests.factories import BotFactory, EvaluatorFactory, UserFactory
 
-from .conftest import judge_bot, judge_human
+from .conftest import game_with, judge_bot, judge_human
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,18 @@ def test_failure_rate_counts_finished_chats(scenario):
     bob = BotScore.objects.get(bot=scenario.bob)
     assert (bob.chats, bob.failed_chats) == (22, 2)
     assert bob.failure_rate == pytest.approx(2 / 22)
+
+
+def test_two_party_chat_counts_leave_out_the_bot_conversations_of_games(scenario):
+    """A three-party game is two conversations; its bot conversation is the game's, scored on the game board."""
+    game_with(scenario, bot=scenario.bob, status=Conversation.Status.ENDED)
+    game_with(scenario, bot=scenario.bob, status=Conversation.Status.BOT_FAILED)
+
+    snapshot = competition_recompute(competition_id=scenario.competition.pk)
+
+    bob = BotScore.objects.get(bot=scenario.bob)
+    assert (bob.chats, bob.failed_chats) == (22, 2)
+    assert snapshot.bot_failed_chats == 2
 
 
 def test_human_baseline_from_control_chats(scenario):

@@ -2,6 +2,8 @@
 
 import io
 import threading
+from dataclasses import replace
+from datetime import timedelta
 from unittest import mock
 
 import numpy as np
@@ -11,14 +13,14 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from chat.models import Conversation, Evaluator, Judgment
+from chat.models import Conversation, Evaluator, Game, Judgment, Message
 from competitions.models import BotCall
 from leaderboard import aggregates, tallies
 from leaderboard.models import EvaluatorTally, JudgmentTally, LatencyTally
 from leaderboard.rater_quality import ExclusionRules
-from tests.factories import BotFactory, EvaluatorFactory, UserFactory
+from tests.factories import BotFactory, EvaluatorFactory, MessageFactory, UserFactory
 
-from .conftest import judge_bot
+from .conftest import game_with, judge_bot
 
 pytestmark = [
     pytest.mark.django_db,
@@ -53,15 +55,25 @@ def assert_tallies_agree_with_the_portable_queries(competition) -> None:
     for row in tally_partner_rows:
         assert row == pytest.approx(by_partner[row["bot_id"]])
     assert chats == portable_chats
-    # The per-evaluator rows the bootstrap resamples add up to the tallies' per-partner counts and rating sums.
-    rules = ExclusionRules()
-    for cells in (
-        aggregates.cells_array(
-            aggregates.per_evaluator_partner(aggregates.counted_judgments(competition, exclusions), keys), keys
-        ),
-        aggregates.evaluator_figures(competition, exclusions, rules, with_patterns=False).cells,
-    ):
+    # The per-evaluator rows the bootstrap resamples and the response patterns: the same from both, and the rows
+    # add up to the tallies' per-partner counts and rating sums.
+    rules = ExclusionRules.from_dict(competition.exclusion_rules)
+    kept = aggregates.evaluator_figures(competition, exclusions, rules)
+    with mock.patch.object(tallies, "tallies_kept", return_value=False):
+        recounted = aggregates.evaluator_figures(competition, exclusions, rules)
+    assert cell_rows(kept.cells) == cell_rows(recounted.cells)
+    assert kept.patterns == {evaluator: same_or_not(pattern) for evaluator, pattern in recounted.patterns.items()}
+    for cells in (kept.cells, recounted.cells):
         assert_cells_add_up(cells, tally_partner_rows, keys)
+
+
+def same_or_not(pattern):
+    """The tallies tell one set of ratings from several (what the straight-lining flag reads), not how many."""
+    return replace(pattern, distinct_ratings=min(pattern.distinct_ratings, 2))
+
+
+def cell_rows(cells) -> list[tuple]:
+    return sorted(tuple(row) for row in np.round(np.nan_to_num(cells, nan=-1), 6).tolist())
 
 
 def assert_cells_add_up(cells, tally_partner_rows, keys) -> None:
@@ -98,6 +110,27 @@ def test_every_kind_of_change_keeps_the_tallies_equal_to_a_recount(scenario):
         lambda: Conversation.objects.filter(bot=scenario.bob, status=Conversation.Status.BOT_FAILED).update(
             status=Conversation.Status.ENDED
         ),
+        # While the judgments count (before the minimum rises above them): the response patterns, from the evaluator's
+        # own messages in a judged chat (a chat deleted with its messages and judgment too), the chat's end and the
+        # thresholds.
+        lambda: [MessageFactory(conversation=chat_of(first_of_alice[1]), side="a") for _ in range(3)],
+        lambda: MessageFactory(conversation=chat_of(first_of_alice[1]), side="b"),
+        lambda: Message.objects.filter(conversation=chat_of(first_of_alice[1]), side="a").first().delete(),
+        lambda: [MessageFactory(conversation=chat_of(first_of_alice[2]), side="a") for _ in range(2)],
+        lambda: Conversation.objects.filter(pk=chat_of(first_of_alice[2]).pk).delete(),
+        lambda: Conversation.objects.filter(pk__in=[j.conversation_id for j in first_of_eliza[:4]]).update(
+            ended_at=first_of_eliza[0].created_at - timedelta(seconds=2)
+        ),
+        lambda: (
+            type(competition)
+            .objects.filter(pk=competition.pk)
+            .update(exclusion_rules={"exclude": [], "fast_seconds": 60, "silent_max_messages": 2})
+        ),
+        lambda: (
+            type(competition)
+            .objects.filter(pk=competition.pk)
+            .update(criteria=list(reversed(competition.criteria))[1:])
+        ),
         lambda: type(competition).objects.filter(pk=competition.pk).update(min_turns_to_count=9),
         lambda: Judgment.objects.filter(pk=first_of_eliza[0].pk).update(
             ratings=dict.fromkeys(competition.criteria_keys, 1), verdict=Judgment.Verdict.BOT, message_count=20
@@ -105,12 +138,19 @@ def test_every_kind_of_change_keeps_the_tallies_equal_to_a_recount(scenario):
         lambda: Judgment.objects.filter(pk__in=[j.pk for j in Judgment.objects.filter(bot=scenario.bob)[:3]]).delete(),
         lambda: BotCall.objects.filter(bot=scenario.alice, latency_ms=100.0).delete(),
         lambda: judge_bot(bot=scenario.eliza, evaluator=scenario.evaluators[1], verdict=Judgment.Verdict.HUMAN),
+        # A three-party game's bot conversation is not a two-party chat.
+        lambda: game_with(scenario, bot=scenario.bob, status=Conversation.Status.ENDED),
+        lambda: Game.objects.filter(competition=competition).delete(),
     ]
     for change in changes:
         change()
         competition.refresh_from_db()
         assert_tallies_equal_a_recount(competition.pk)
         assert_tallies_agree_with_the_portable_queries(competition)
+
+
+def chat_of(judgment) -> Conversation:
+    return Conversation.objects.get(pk=judgment.conversation_id)
 
 
 def test_a_bulk_insert_is_counted_in_one_pass(competition, bot):
