@@ -30,12 +30,12 @@ def evaluator_who_met_every_bot(**competition_fields):
 
 @pytest.mark.parametrize(
     ("language", "heading"),
-    [("en", "You have chatted with every chatbot"), ("ko", "모든 챗봇과 채팅을 마쳤습니다")],
+    [("en", "You have had all your chats"), ("ko", "모든 채팅을 마쳤습니다")],
 )
-def test_an_evaluator_who_used_up_the_bots_sees_a_clear_state_within_seconds(
+def test_an_evaluator_who_used_up_their_chats_sees_a_clear_state_within_seconds(
     browser, asgi_server, orm, language, heading
 ):
-    # Every request looks for a person first (as in the demo), so the page waits, then must end the wait.
+    # Every request looks for a person first (as in the demo); the quota (two bots, one chat each) still holds.
     competition = orm(evaluator_who_met_every_bot, control_chat_share=1.0, human_partner_wait_seconds=1)
     page = open_page(browser, asgi_server, language=language)
     log_in(page, "spent", PASSWORD)
