@@ -45,8 +45,10 @@ def clock(monkeypatch, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     clock = Clock()
     monkeypatch.setattr("django.utils.timezone.now", clock)
+    # The field's cached default callable, not ``default``: Django caches it on first use, so a patched
+    # ``default`` would outlive this test.
     for model, name in ((MatchRequest, "created_at"), (Conversation, "started_at")):
-        monkeypatch.setattr(model._meta.get_field(name), "default", clock)
+        monkeypatch.setattr(model._meta.get_field(name), "_get_default", clock)
     return clock
 
 
