@@ -77,6 +77,11 @@ def judgment_excluded(*, conversation: Conversation, user) -> bool:
     return JudgmentExclusion.objects.filter(conversation=conversation, evaluator=user).exists()
 
 
+def evaluator_chat_count(*, competition: Competition, user) -> int:
+    """Every chat the user has had in the competition, whatever the partner and however it ended."""
+    return Conversation.objects.for_user(user).filter(competition=competition).count()
+
+
 def bots_available_for(*, competition: Competition, user) -> QuerySet[Bot]:
     """Live bots this evaluator may chat with, the ones that most need judgments first.
 

@@ -15,7 +15,7 @@ class MatchOutputSerializer(serializers.Serializer):
         help_text="unavailable: no partner can be offered now; the request was cancelled (`reason` says why).",
     )
     reason = serializers.ChoiceField(
-        choices=["bots_used_up", "no_partner"], allow_null=True, help_text="Why, when unavailable; else null."
+        choices=["chats_used_up", "no_partner"], allow_null=True, help_text="Why, when unavailable; else null."
     )
     chat_id = serializers.UUIDField(allow_null=True, help_text="The conversation's public id once matched.")
     ws_path = serializers.CharField(allow_null=True, help_text="Websocket path (docs/chat-protocol.md).")

@@ -72,6 +72,14 @@ COMPETITION_HELP = {
     "leaderboard_public_during_evaluation": _(
         "Off: only organizers see the leaderboard until the competition closes, so teams cannot tune to it."
     ),
+    "leaderboard_publication_hours": _(
+        "While public before closing, the leaderboard shows numbers published on this schedule (UTC), never live "
+        "ones: live numbers would tell an evaluator who their last partner was. Organizers always see live numbers."
+    ),
+    "max_chats_per_evaluator": _(
+        "Chats of either kind per evaluator. Whatever you set, an evaluator stops after at most the number of bots "
+        "times the per-bot limit, counting control chats too, so running out never tells what the last partner was."
+    ),
     "participant_downloads": _("What teams may download while and after the competition runs."),
     "show_example_chats_to_teams": _("Let teams read example chats of their own bots."),
     "include_bot_names_in_exports": _("Off: exports leave out bot and team names."),
@@ -137,6 +145,7 @@ class CompetitionAdmin(admin.ModelAdmin):
                     "control_chat_share",
                     "human_partner_wait_seconds",
                     "max_chats_per_evaluator_per_bot",
+                    "max_chats_per_evaluator",
                     "matchmaking_paused",
                 ],
                 "description": _("How each blind chat runs and how chats are assigned."),
@@ -168,6 +177,7 @@ class CompetitionAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "leaderboard_public_during_evaluation",
+                    "leaderboard_publication_hours",
                     "leaderboard_bots_per_team",
                     "participant_downloads",
                     "show_example_chats_to_teams",

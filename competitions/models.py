@@ -142,6 +142,17 @@ class Competition(models.Model):
     )
     evaluator_pool = models.CharField(max_length=10, choices=EvaluatorPool.choices, default=EvaluatorPool.OPEN)
     leaderboard_public_during_evaluation = models.BooleanField(default=False)
+    # Live per-bot numbers name the partner of a chat that just ended in a quiet competition: the public sees a
+    # copy published on this schedule until the competition closes (leaderboard/publication.py, docs/blinding.md).
+    leaderboard_publication_hours = models.PositiveIntegerField(
+        choices=[(6, _("Every 6 hours")), (12, _("Every 12 hours")), (24, _("Daily")), (168, _("Weekly"))],
+        default=24,
+        help_text="While the leaderboard is public before closing, its numbers are published this often (UTC).",
+    )
+    max_chats_per_evaluator = models.PositiveIntegerField(
+        default=0,
+        help_text="Chats of any kind (bot or control) per evaluator; 0: as many as the per-bot limit allows.",
+    )
     leaderboard_bots_per_team = models.PositiveIntegerField(
         default=3,
         help_text="The public leaderboard shows at most this many bots of one team (its best placed); 0: no cap.",

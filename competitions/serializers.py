@@ -26,6 +26,7 @@ class CompetitionOutputSerializer(serializers.ModelSerializer):
             "control_chat_share",
             "criteria",
             "leaderboard_public_during_evaluation",
+            "leaderboard_publication_hours",
             "participant_downloads",
         ]
 

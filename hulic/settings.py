@@ -381,6 +381,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leaderboard.tasks.recompute_all_competitions",
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),
     },
+    # Checks every 5 minutes whether a scheduled publication boundary has passed (leaderboard/publication.py).
+    "leaderboards-publish-due": {"task": "leaderboard.tasks.leaderboards_publish_due", "schedule": 300.0},
     "review-recompute-safety-net": {
         "task": "review.tasks.review_recompute_all",
         "schedule": float(LEADERBOARD_SAFETY_NET_SECONDS),

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from competitions.models import Bot, Competition
 from hulic.api_errors import ApiErrorSerializer
 
-from . import selectors
+from . import publication, selectors
 from .serializers import BotScoresSerializer, LeaderboardSerializer, SnapshotSerializer
 
 HIDDEN = OpenApiResponse(ApiErrorSerializer, description="Hidden from you (see `detail`).")
@@ -33,14 +33,22 @@ class LeaderboardApi(APIView):
     @extend_schema(responses={200: LeaderboardSerializer, 403: HIDDEN}, summary="A competition's leaderboard")
     def get(self, request, slug: str):
         competition = _visible_competition(request, slug)
-        snapshot = selectors.leaderboard_snapshot(competition=competition)
-        rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
-        if not request.user.is_staff:
-            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+        published_at = next_publication_at = None
+        if publication.leaderboard_is_live_to(competition=competition, user=request.user):
+            snapshot = selectors.leaderboard_snapshot(competition=competition)
+            rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+            if not request.user.is_staff:
+                rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+        else:
+            published = publication.published_board(competition=competition)
+            snapshot, rows = published.snapshot, published.rows
+            published_at, next_publication_at = published.period_start, published.next_at
         # The rows are plain dataclasses of stored numbers: returned as they are (the serializer documents the
         # shape for the schema) because running 100 nested serializers per request doubled the response time.
         data = {
             "competition": competition.slug,
+            "published_at": published_at.isoformat() if published_at else None,
+            "next_publication_at": next_publication_at.isoformat() if next_publication_at else None,
             "snapshot": SnapshotSerializer(snapshot).data if snapshot is not None else None,
             "rows": [asdict(row) for row in rows],
         }

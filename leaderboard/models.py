@@ -336,3 +336,22 @@ class LatencyTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot_id}/{self.bucket}: {self.calls}"
+
+
+class PublishedLeaderboard(models.Model):
+    """The copy of the leaderboard the public sees before the competition closes (leaderboard/publication.py).
+
+    Written only at scheduled boundaries (beat), never because of a chat or a judgment, so a public number that
+    moves cannot be tied to one chat (docs/blinding.md, channel 5). Organizers read the live rows instead.
+    """
+
+    competition = models.OneToOneField(Competition, on_delete=models.CASCADE, related_name="published_leaderboard")
+    period_start = models.DateTimeField(help_text="The scheduled boundary this copy was published for (UTC).")
+    published_at = models.DateTimeField(help_text="When the beat task actually wrote it.")
+    snapshot = models.JSONField(
+        null=True, blank=True, help_text="The competition-wide figures at publication; empty if none computed yet."
+    )
+    rows = models.JSONField(default=list, help_text="The public rows at publication, without translated labels.")
+
+    def __str__(self) -> str:
+        return f"Published leaderboard of {self.competition_id} for {self.period_start:%Y-%m-%d %H:%M}"

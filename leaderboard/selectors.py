@@ -97,7 +97,7 @@ def leaderboard_snapshot(*, competition: Competition) -> LeaderboardSnapshot | N
     return LeaderboardSnapshot.objects.filter(competition=competition).first()
 
 
-def _criteria_labels(competition: Competition, snapshot: LeaderboardSnapshot | None) -> list[tuple[str, str]]:
+def criteria_labels(*, competition: Competition, snapshot: LeaderboardSnapshot | None) -> list[tuple[str, str]]:
     criteria = snapshot.criteria if snapshot is not None and snapshot.criteria else competition.criteria
     # Labels in the reader's language where the organizer translated them (competitions/translated.py).
     live = {c["key"]: c for c in competition.criteria}
@@ -161,7 +161,8 @@ def _row(score: BotScore, labels: list[tuple[str, str]]) -> LeaderboardRow:
 
 
 def leaderboard_rows(*, competition: Competition, snapshot: LeaderboardSnapshot | None = None) -> list[LeaderboardRow]:
-    labels = _criteria_labels(competition, snapshot or leaderboard_snapshot(competition=competition))
+    snapshot = snapshot or leaderboard_snapshot(competition=competition)
+    labels = criteria_labels(competition=competition, snapshot=snapshot)
     scores = BotScore.objects.filter(competition=competition).select_related("bot__team").order_by("position")
     return [_row(score, labels) for score in scores]
 
@@ -183,7 +184,7 @@ def bot_row(*, bot: Bot) -> LeaderboardRow | None:
     if score is None:
         return None
     snapshot = leaderboard_snapshot(competition=bot.competition)
-    return _row(score, _criteria_labels(bot.competition, snapshot))
+    return _row(score, criteria_labels(competition=bot.competition, snapshot=snapshot))
 
 
 def bot_daily_scores(*, bot: Bot) -> QuerySet[BotDailyScore]:

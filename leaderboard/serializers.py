@@ -108,6 +108,14 @@ class LeaderboardRowSerializer(serializers.Serializer):
 
 class LeaderboardSerializer(serializers.Serializer):
     competition = serializers.CharField()
+    published_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Before closing, the public sees numbers published on a schedule: the boundary they were "
+        "published for (null before the first publication, and for live numbers).",
+    )
+    next_publication_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the public numbers are published next; null for live numbers."
+    )
     snapshot = SnapshotSerializer(allow_null=True)
     rows = LeaderboardRowSerializer(many=True)
 

@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 from competitions.models import Competition
 
-from . import services
+from . import publication, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -24,3 +24,9 @@ def recompute_all_competitions() -> None:
     """The beat safety net: catches a lost or never-queued recompute within LEADERBOARD_SAFETY_NET_SECONDS."""
     for competition_id in services.competitions_to_refresh():
         competition_recompute_task.delay(competition_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def leaderboards_publish_due() -> None:
+    """Publishes the public copies at their scheduled boundaries (beat), never because of a chat (docs/blinding.md)."""
+    publication.leaderboards_publish_due()

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET
 from competitions.models import Bot, Competition
 from hulic.csv_cells import SafeCsvWriter
 
-from . import selectors
+from . import publication, selectors
 from .models import LeaderboardSnapshot
+from .publication import PublishedBoard
 from .serializers import csv_header, csv_row
 
 BOARD_CACHE_SECONDS = 24 * 3600
@@ -68,16 +69,49 @@ def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot
     return mark_safe(html)  # noqa: S308
 
 
+def _published_board_html(request, competition: Competition, published: PublishedBoard) -> str:
+    """The public copy's chart and table (never live numbers), cached per publication, language and team links."""
+    own_team_ids = _team_ids(request.user)
+    key = "lb-published:{}:{}:{}:{}".format(
+        competition.pk,
+        published.period_start.timestamp(),
+        get_language(),
+        ",".join(str(team_id) for team_id in sorted(own_team_ids)),
+    )
+    html = cache.get(key)
+    if html is None:
+        context = {
+            "competition": competition,
+            "rows": published.rows,
+            "criteria": published.rows[0].criteria if published.rows else [],
+            "chart": selectors.leaderboard_chart(rows=published.rows, snapshot=published.snapshot),
+            "is_organizer": False,
+            "own_team_ids": own_team_ids,
+            "margin": published.snapshot.equivalence_margin,
+        }
+        html = render_to_string("leaderboard/_board.html", context, request=request)
+        cache.set(key, html, BOARD_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 (as in _board_html)
+
+
 @require_GET
 def leaderboard(request, slug: str):
     competition = _competition_for(request, slug)
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         return render(request, "leaderboard/hidden.html", {"competition": competition}, status=403)
-    snapshot = getattr(competition, "leaderboard", None)
+    if publication.leaderboard_is_live_to(competition=competition, user=request.user):
+        published = None
+        snapshot = getattr(competition, "leaderboard", None)
+        board = _board_html(request, competition, snapshot) if snapshot is not None else ""
+    else:
+        published = publication.published_board(competition=competition)
+        snapshot = published.snapshot
+        board = _published_board_html(request, competition, published) if snapshot is not None else ""
     context = {
         "competition": competition,
         "snapshot": snapshot,
-        "board": _board_html(request, competition, snapshot) if snapshot is not None else "",
+        "published": published,
+        "board": board,
         "is_organizer": request.user.is_staff,
     }
     return render(request, "leaderboard/leaderboard.html", context)
@@ -88,9 +122,12 @@ def leaderboard_csv(request, slug: str):
     competition = _competition_for(request, slug)
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         raise PermissionDenied
-    rows = selectors.leaderboard_rows(competition=competition)
-    if not request.user.is_staff:
-        rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+    if publication.leaderboard_is_live_to(competition=competition, user=request.user):
+        rows = selectors.leaderboard_rows(competition=competition)
+        if not request.user.is_staff:
+            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+    else:
+        rows = publication.published_board(competition=competition).rows
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-leaderboard.csv"'
     writer = SafeCsvWriter(response)

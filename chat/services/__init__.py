@@ -39,7 +39,7 @@ from .evaluators import (
 )
 from .judgments import judgment_exclude, judgment_record, judgment_validate, report_create
 from .matchmaking import (
-    BOTS_USED_UP,
+    CHATS_USED_UP,
     NO_PARTNER,
     match_attempt,
     match_poll,
@@ -49,7 +49,7 @@ from .matchmaking import (
 )
 
 __all__ = [
-    "BOTS_USED_UP",
+    "CHATS_USED_UP",
     "NO_PARTNER",
     "AlreadyInChat",
     "BotTurn",

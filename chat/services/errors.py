@@ -28,7 +28,7 @@ class MatchmakingClosed(ChatError):
 
 
 class NoPartnerAvailable(ChatError):
-    """No bot can be offered to this evaluator now; ``code`` says why (``bots_used_up`` or ``no_partner``).
+    """No chat can be offered to this evaluator now; ``code`` says why (``chats_used_up`` or ``no_partner``).
 
     No chat starts at all then, not even a human one: an evaluator told that no bot is available would know
     their next partner is a person.

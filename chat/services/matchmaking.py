@@ -4,7 +4,6 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat import selectors
@@ -61,9 +60,9 @@ def match_request_start(*, competition: Competition, user, language: str, rng: r
     _check_can_start(competition=competition, user=user, language=language)
     _check_free(user=user)
     # Told that no bot is available, an evaluator would know a chat started anyway is with a person: start none.
-    # (A competition of control chats only, share 1, has no bot to give away.)
-    unavailable = competition.control_chat_share < 1 and match_unavailable_reason(competition=competition, user=user)
-    if unavailable:
+    # (A competition of control chats only, share 1, has no bot to give away; its quota still holds.)
+    unavailable = match_unavailable_reason(competition=competition, user=user)
+    if unavailable == CHATS_USED_UP or (unavailable and competition.control_chat_share < 1):
         raise NoPartnerAvailable(unavailable)
     hold = match_hold_draw(competition=competition, rng=rng)
     request = queueing.request_enqueue(
@@ -174,32 +173,39 @@ def _hold_over(request: MatchRequest) -> bool:
     return queueing.hold_over(request)
 
 
-BOTS_USED_UP = "bots_used_up"
+CHATS_USED_UP = "chats_used_up"
 NO_PARTNER = "no_partner"
 
 
-def match_unavailable_reason(*, competition: Competition, user) -> str:
-    """Why no bot can be offered to this evaluator now ("" when one can).
+def _evaluator_chat_quota(*, competition: Competition, bots: int) -> int | None:
+    """Chats of any kind an evaluator may have (None: no limit).
 
-    BOTS_USED_UP: every live bot they may meet has reached ``max_chats_per_evaluator_per_bot`` with them.
-    NO_PARTNER: no bot is live for them (none registered, all failing or disabled).
+    With bots to meet, at most their number times the per-bot limit: a bot chat counts towards both, so the quota
+    is always reached no later than every bot is used up, and it is reached after control chats as after bot
+    chats (docs/blinding.md). A limit reached only through bot chats told which the last partner had been.
     """
-    if selectors.bots_available_for(competition=competition, user=user).exists():
-        return ""
-    live = Bot.objects.live().filter(competition=competition).exclude(team__memberships__user=user)
-    if not live.exists():
+    limits = [competition.max_chats_per_evaluator] if competition.max_chats_per_evaluator else []
+    if bots:
+        limits.append(bots * competition.max_chats_per_evaluator_per_bot)
+    return min(limits) if limits else None
+
+
+def match_unavailable_reason(*, competition: Competition, user) -> str:
+    """Why no bot chat can be started for this evaluator now ("" when one can).
+
+    NO_PARTNER: no bot is live for them (none registered, all failing or disabled).
+    CHATS_USED_UP: they have had their quota of chats, bot and control chats alike (``_evaluator_chat_quota``).
+    """
+    bots = Bot.objects.live().filter(competition=competition).exclude(team__memberships__user=user).count()
+    if not bots and competition.control_chat_share < 1:
         return NO_PARTNER
-    under_cap = (
-        live.annotate(
-            chats_with_user=Count(
-                "conversations",
-                filter=Q(conversations__evaluator_a=user) & ~Q(conversations__status=Conversation.Status.BOT_FAILED),
-            )
-        )
-        .filter(chats_with_user__lt=competition.max_chats_per_evaluator_per_bot)
-        .exists()
-    )
-    return NO_PARTNER if under_cap else BOTS_USED_UP
+    quota = _evaluator_chat_quota(competition=competition, bots=bots)
+    if quota is not None and selectors.evaluator_chat_count(competition=competition, user=user) >= quota:
+        return CHATS_USED_UP
+    # Under the quota some bot is below its per-bot limit; asked anyway so that a wait no bot can end ends.
+    if not selectors.bots_available_for(competition=competition, user=user).exists():
+        return NO_PARTNER
+    return ""
 
 
 def match_poll(*, competition: Competition, user) -> tuple[str, Conversation | None]:

@@ -12,8 +12,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from chat import services
 from chat.models import Conversation, PartnerKind
-from tests.factories import CompetitionFactory, ConversationFactory, EvaluatorFactory, MessageFactory, UserFactory
+from tests.factories import (
+    BotFactory,
+    CompetitionFactory,
+    ConversationFactory,
+    EvaluatorFactory,
+    MessageFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +103,39 @@ def test_an_ended_chat_is_judged_the_same_whoever_the_partner_is(bot_ending, hum
     bot_answers, human_answers = evaluator_view(bot_chat), evaluator_view(human_chat)
     assert bot_answers[4][0] == 201  # the judgment is accepted (and asked for: the evaluate page sends there)
     assert bot_answers == human_answers
+
+
+def test_running_out_of_chats_looks_the_same_after_a_bot_chat_and_after_a_control_chat():
+    """One bot, one chat with it allowed: a limit counted on bot chats only ran out after the bot chat alone."""
+    bot_chat, human_chat = chat_pair(status="ended", end_reason="turns", ended_at=timezone.now())
+    competition = bot_chat.competition
+    competition.max_chats_per_evaluator_per_bot = 1
+    competition.save(update_fields=["max_chats_per_evaluator_per_bot"])
+    slug = competition.slug
+
+    def after_judging(chat):
+        return [
+            *evaluator_view(chat),
+            fetch(chat, "post", reverse("api-match-start", kwargs={"slug": slug}), language="en"),
+            fetch(chat, "get", reverse("evaluate-competition", kwargs={"slug": slug})),
+        ]
+
+    bot_answers, human_answers = after_judging(bot_chat), after_judging(human_chat)
+    assert 'data-reason="chats_used_up"' in bot_answers[-1][2]
+    assert bot_answers == human_answers
+
+
+@pytest.mark.parametrize("kinds", [("bot", "bot"), ("bot", "human"), ("human", "human")])
+def test_the_chat_quota_counts_bot_and_control_chats_alike(kinds):
+    competition = CompetitionFactory(max_chats_per_evaluator_per_bot=1)
+    first, second = BotFactory(competition=competition), BotFactory(competition=competition)
+    evaluator = EvaluatorFactory(competition=competition).user
+    for kind, bot in zip(kinds, (first, second), strict=True):
+        partner = {"bot": bot}
+        if kind == "human":
+            partner = {"partner_kind": PartnerKind.HUMAN, "bot": None, "evaluator_b": UserFactory()}
+        ConversationFactory(competition=competition, evaluator_a=evaluator, status="ended", **partner)
+    assert services.match_unavailable_reason(competition=competition, user=evaluator) == services.CHATS_USED_UP
+    other = EvaluatorFactory(competition=competition).user
+    ConversationFactory(competition=competition, bot=first, evaluator_a=other, status="ended")
+    assert services.match_unavailable_reason(competition=competition, user=other) == ""

@@ -50,7 +50,7 @@ def test_an_evaluator_who_met_every_bot_as_often_as_allowed_is_told_so_instead_o
     response = client.post(evaluate_url(competition), {"action": "start", "language": "en"})
     assert response.status_code == 302
     page = client.get(response.url).content.decode()
-    assert 'id="evaluate-unavailable" data-reason="bots_used_up"' in page
+    assert 'id="evaluate-unavailable" data-reason="chats_used_up"' in page
     assert 'id="start-form"' not in page and 'id="waiting"' not in page
     assert not MatchRequest.objects.filter(user=user, status=MatchRequest.Status.WAITING).exists()
 

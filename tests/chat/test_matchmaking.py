@@ -89,7 +89,7 @@ def test_never_the_same_bot_twice_in_a_row_and_at_most_the_limit_per_bot(bot_onl
     assert set(seen) == {first_bot, second_bot}
     with pytest.raises(services.NoPartnerAvailable) as refused:
         start(bot_only, user)
-    assert refused.value.code == services.BOTS_USED_UP
+    assert refused.value.code == services.CHATS_USED_UP
 
 
 @pytest.mark.django_db

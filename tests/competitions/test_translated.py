@@ -77,6 +77,8 @@ def test_the_admin_edits_criteria_and_quiz_as_text_and_texts_side_by_side(client
         "control_chat_share": 0.2,
         "human_partner_wait_seconds": 20,
         "max_chats_per_evaluator_per_bot": 3,
+        "max_chats_per_evaluator": 0,
+        "leaderboard_publication_hours": 24,
         "leaderboard_bots_per_team": 3,
         "criteria": "fluency | Fluency | 유창성",
         "onboarding_questions": questions_as_text([QUESTION]),

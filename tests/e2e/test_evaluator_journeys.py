@@ -30,22 +30,27 @@ def evaluator_who_met_every_bot(**competition_fields):
 
 @pytest.mark.parametrize(
     ("language", "heading"),
-    [("en", "You have chatted with every chatbot"), ("ko", "모든 챗봇과 채팅을 마쳤습니다")],
+    [("en", "You have had all your chats"), ("ko", "모든 채팅을 마쳤습니다")],
 )
-def test_an_evaluator_who_used_up_the_bots_sees_a_clear_state_within_seconds(
+def test_an_evaluator_who_used_up_their_chats_sees_a_clear_state_within_seconds(
     browser, asgi_server, orm, language, heading
 ):
-    # Every request looks for a person first (as in the demo), so the page waits, then must end the wait.
+    # Every request looks for a person first (as in the demo); the quota (two bots, one chat each) still holds,
+    # so the page says so as soon as onboarding is passed, with no start offered.
     competition = orm(evaluator_who_met_every_bot, control_chat_share=1.0, human_partner_wait_seconds=1)
     page = open_page(browser, asgi_server, language=language)
     log_in(page, "spent", PASSWORD)
-    pass_onboarding(page, competition.slug, competition.onboarding_questions)
+    page.goto(f"/evaluate/{competition.slug}/")
+    page.click("#consent-submit")
+    for number, question in enumerate(competition.onboarding_questions):
+        page.check(f"#id_q{number}_{question['answer']}")
     started = time.monotonic()
-    page.click("#start-submit")
+    page.click("#onboarding-submit")
     expect(page.locator("#evaluate-unavailable")).to_be_visible(timeout=8_000)
     assert time.monotonic() - started < 8
     expect(page.locator("#evaluate-unavailable h2")).to_have_text(heading)
     expect(page.locator("#waiting")).to_have_count(0)
+    expect(page.locator("#start-submit")).to_have_count(0)
     expect(page.locator("#unavailable-history")).to_be_visible()
     keep_screenshot(page, f"evaluate-unavailable-{language}")
 
