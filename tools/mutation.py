@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 MUTMUT = Path(sys.executable).parent / "mutmut"
-SOURCE_PACKAGES = ["hulic", "competitions", "chat", "leaderboard", "exports"]
+SOURCE_PACKAGES = ["hulic", "competitions", "chat", "leaderboard", "exports", "review"]
 NOT_LINKED = {".git", ".venv", ".mutation", "mutants", "db.sqlite3", "media", "staticfiles"}
 
 
@@ -102,6 +102,24 @@ MODULES = [
         ("exports/builder.py",),
         ("tests/exports/test_export_content.py", "tests/exports/test_pure.py"),
     ),
+    Module("inference", ("leaderboard/inference.py",), ("tests/leaderboard/test_inference.py",)),
+    Module(
+        "three_party_stats", ("leaderboard/three_party_stats.py",), ("tests/leaderboard/test_three_party_stats.py",)
+    ),
+    Module(
+        "rater_quality",
+        ("leaderboard/rater_quality.py",),
+        ("tests/leaderboard/test_rater_quality.py", "tests/leaderboard/test_rater_flags.py"),
+    ),
+    Module("agreement", ("leaderboard/agreement.py",), ("tests/leaderboard/test_agreement.py",)),
+    Module("review_stats", ("review/stats.py",), ("tests/review/test_stats.py",)),
+    Module("presence", ("chat/presence.py",), ("tests/chat/test_presence.py",)),
+    Module(
+        "bot_turns",
+        ("chat/bot_turns.py",),
+        ("tests/chat/test_bot_turns.py", "tests/chat/test_bot_turn_takeover.py"),
+    ),
+    Module("games", ("chat/services/games.py",), ("tests/chat/test_games.py",)),
     Module(
         "pseudonyms",
         ("exports/pseudonyms.py",),
