@@ -512,3 +512,59 @@ def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_c
     assert (event["type"], event["reason"], event["by_side"]) == ("chat.ended", "time", "")
     chat.refresh_from_db()
     assert chat.ended_by == ""
+
+
+# What ending records besides the reason: no side for the platform's own ends, no claim left, the scores refresh.
+
+
+def test_a_chat_ended_by_time_or_turns_through_a_message_records_no_side():
+    timed_out = ConversationFactory(deadline_at=timezone.now() - timedelta(milliseconds=1))
+    with pytest.raises(services.MessageRejected) as rejected:
+        post(timed_out)
+    (event,) = rejected.value.events
+    assert (event["reason"], event["by_side"]) == ("time", "")
+    last_turn = ConversationFactory(competition=CompetitionFactory(max_turns=1))
+    posted = post(last_turn)
+    assert [(event["type"], event.get("by_side")) for event in posted.events] == [
+        ("chat.message", None),
+        ("chat.ended", ""),
+    ]
+    for chat in (timed_out, last_turn):
+        chat.refresh_from_db()
+        assert (chat.status, chat.ended_by) == (Conversation.Status.ENDED, "")
+
+
+@pytest.mark.parametrize("reason", END_REASONS)
+def test_ending_a_chat_drops_the_bot_turn_claim_in_flight(reason):
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    claim(chat)
+    end_by(chat, reason)
+    assert (chat.bot_turn_started_at, chat.bot_turn_heartbeat_at) == (None, None)
+    assert services.bot_turns_orphaned() == []
+
+
+def test_a_bot_failure_refreshes_the_scores_of_its_competition_and_other_ends_do_not(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    refreshed = []
+    monkeypatch.setattr(
+        "leaderboard.services.recompute_schedule", lambda *, competition_id: refreshed.append(competition_id)
+    )
+    ConversationFactory()  # another competition's chat
+    failed, left = ConversationFactory(), ConversationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.conversation_leave(conversation=left, side="a")
+    assert refreshed == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bot_turn_fail(conversation_id=failed.pk)
+    assert refreshed == [failed.competition_id]
+
+
+def test_a_caller_that_lost_the_race_to_end_sees_the_winners_end():
+    chat = ConversationFactory()
+    stale_copy = Conversation.objects.get(pk=chat.pk)
+    assert services.conversation_leave(conversation=chat, side="b")
+    assert not services.conversation_end(conversation=stale_copy, reason=Conversation.EndReason.TIME)
+    assert (stale_copy.status, stale_copy.end_reason, stale_copy.ended_by) == ("ended", "left", "b")
+    assert stale_copy.ended_at == Conversation.objects.get(pk=chat.pk).ended_at
