@@ -391,3 +391,12 @@ async def test_a_successful_call_measures_its_latency_in_milliseconds(scripted_b
     result = await call(scripted_bot.url(200))
     assert result.ok
     assert result.latency_ms == 125.0
+
+
+async def test_a_connection_error_without_a_message_still_says_the_connection_failed(recorded_connects):
+    result = await call_bot(
+        BotTarget(bot_id=1, endpoint_url="http://bot.example/", signing_secret=TEST_SECRET),
+        payload(),
+        resolver=public_resolver,
+    )
+    assert (result.failure_kind, result.detail) == (Failure.REFUSED, "Could not connect to the bot: connection failed.")
