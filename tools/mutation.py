@@ -104,7 +104,9 @@ MODULES = [
     ),
     Module("inference", ("leaderboard/inference.py",), ("tests/leaderboard/test_inference.py",)),
     Module(
-        "three_party_stats", ("leaderboard/three_party_stats.py",), ("tests/leaderboard/test_three_party_stats.py",)
+        "three_party_stats",
+        ("leaderboard/three_party_stats.py",),
+        ("tests/leaderboard/test_three_party_stats.py", "tests/leaderboard/test_three_party_stats_boundaries.py"),
     ),
     Module(
         "rater_quality",
