@@ -115,7 +115,9 @@ MODULES = [
     ),
     Module("agreement", ("leaderboard/agreement.py",), ("tests/leaderboard/test_agreement.py",)),
     Module("review_stats", ("review/stats.py",), ("tests/review/test_stats.py",)),
-    Module("presence", ("chat/presence.py",), ("tests/chat/test_presence.py",)),
+    Module(
+        "presence", ("chat/presence.py",), ("tests/chat/test_presence.py", "tests/chat/test_presence_boundaries.py")
+    ),
     Module(
         "bot_turns",
         ("chat/bot_turns.py",),
