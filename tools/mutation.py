@@ -102,7 +102,11 @@ MODULES = [
         ("exports/builder.py",),
         ("tests/exports/test_export_content.py", "tests/exports/test_pure.py"),
     ),
-    Module("inference", ("leaderboard/inference.py",), ("tests/leaderboard/test_inference.py",)),
+    Module(
+        "inference",
+        ("leaderboard/inference.py",),
+        ("tests/leaderboard/test_inference.py", "tests/leaderboard/test_inference_boundaries.py"),
+    ),
     Module(
         "three_party_stats",
         ("leaderboard/three_party_stats.py",),
