@@ -568,3 +568,78 @@ def test_a_caller_that_lost_the_race_to_end_sees_the_winners_end():
     assert not services.conversation_end(conversation=stale_copy, reason=Conversation.EndReason.TIME)
     assert (stale_copy.status, stale_copy.end_reason, stale_copy.ended_by) == ("ended", "left", "b")
     assert stale_copy.ended_at == Conversation.objects.get(pk=chat.pk).ended_at
+
+
+# The sweep's view of bot turns: which chats have a turn due and no live claim.
+
+
+def chat_with(*, user_messages=1, replied_to=0, started_s=None, heartbeat_s=None, **fields):
+    """A bot chat with ``user_messages`` from the evaluator, the bot's reply up to ``replied_to`` and a claim made
+    ``started_s`` seconds ago whose last heartbeat was ``heartbeat_s`` seconds ago."""
+    now = timezone.now()
+    chat = ConversationFactory(**fields)
+    for seq in range(1, user_messages + 1):
+        MessageFactory(conversation=chat, seq=seq, side="a")
+    Conversation.objects.filter(pk=chat.pk).update(
+        last_seq=user_messages,
+        bot_replied_to_seq=replied_to,
+        bot_turn_started_at=None if started_s is None else now - timedelta(seconds=started_s),
+        bot_turn_heartbeat_at=None if heartbeat_s is None else now - timedelta(seconds=heartbeat_s),
+    )
+    return chat
+
+
+def test_the_sweep_finds_turns_due_without_a_live_claim_at_each_limit(settings):
+    settings.CHAT_BOT_TURN_LEASE_SECONDS = 10
+    due = [
+        chat_with(),
+        chat_with(started_s=30, heartbeat_s=11),  # the heartbeat stopped just past the lease
+        chat_with(started_s=11),  # claimed just past the lease and never beat
+        chat_with(user_messages=0, first_speaker="b"),  # the bot opens and has not yet
+        chat_with(user_messages=2, replied_to=1),  # the second message is unanswered
+    ]
+    not_due = [
+        chat_with(started_s=30, heartbeat_s=9),  # the heartbeat is within the lease
+        chat_with(started_s=9),
+        chat_with(user_messages=2, replied_to=2),  # everything answered
+        chat_with(user_messages=0),  # the evaluator opens
+        chat_with(deadline_at=timezone.now() - timedelta(seconds=1)),
+        chat_with(status=Conversation.Status.ENDED),
+        chat_with(partner_kind="human", bot=None, evaluator_b=UserFactory()),  # a control chat has no bot turn
+    ]
+    MessageFactory(conversation=not_due[3], seq=1, side="b")  # only the evaluator's messages are answered
+    found = services.bot_turns_orphaned()
+    assert sorted(found) == sorted(chat.pk for chat in due)
+    assert not set(found) & {chat.pk for chat in not_due}
+
+
+def test_the_sweep_takes_the_nearest_deadlines_first_up_to_its_limit():
+    now = timezone.now()
+    later, sooner, soonest = (chat_with(deadline_at=now + timedelta(minutes=m)) for m in (9, 5, 2))
+    assert services.bot_turns_orphaned() == [soonest.pk, sooner.pk, later.pk]
+    assert services.bot_turns_orphaned(limit=2) == [soonest.pk, sooner.pk]
+
+
+def test_a_heartbeat_renews_only_the_claims_in_flight_of_the_given_chats():
+    claimed, unclaimed, other = (
+        chat_with(started_s=5, heartbeat_s=5),
+        chat_with(),
+        chat_with(started_s=5, heartbeat_s=5),
+    )
+    before = timezone.now()
+    assert services.bot_turns_heartbeat(conversation_ids=[]) == 0
+    assert services.bot_turns_heartbeat(conversation_ids=[claimed.pk, unclaimed.pk]) == 1
+    beats = dict(Conversation.objects.values_list("pk", "bot_turn_heartbeat_at"))
+    assert beats[claimed.pk] >= before and beats[unclaimed.pk] is None and beats[other.pk] < before
+
+
+def test_a_release_for_a_claim_taken_over_since_leaves_the_new_claim():
+    chat = chat_with()
+    first = claim(chat)
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now())  # taken over
+    services.bot_turn_release(conversation_id=chat.pk, claimed_at=first.claimed_at)
+    chat.refresh_from_db()
+    assert chat.bot_turn_started_at is not None and chat.bot_turn_heartbeat_at is not None
+    services.bot_turn_release(conversation_id=chat.pk, claimed_at=chat.bot_turn_started_at)
+    chat.refresh_from_db()
+    assert (chat.bot_turn_started_at, chat.bot_turn_heartbeat_at) == (None, None)
