@@ -400,3 +400,20 @@ async def test_a_connection_error_without_a_message_still_says_the_connection_fa
         resolver=public_resolver,
     )
     assert (result.failure_kind, result.detail) == (Failure.REFUSED, "Could not connect to the bot: connection failed.")
+
+
+def test_the_previous_secret_adds_a_second_signature_only_while_there_is_one(scripted_bot):
+    from competitions import signing
+
+    previous = "whsec_" + "cHJldmlvdXMtc2VjcmV0LWZvci10ZXN0cw=="
+    plain = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET)
+    rotating = BotTarget(
+        bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET, previous_signing_secret=previous
+    )
+    assert call_bot_sync(plain, payload()).ok and call_bot_sync(rotating, payload()).ok
+    single, double = (headers["webhook-signature"].split(" ") for headers in scripted_bot.headers)
+    assert (len(single), len(double)) == (1, 2)
+    for secret in (TEST_SECRET, previous):
+        signing.verify(secret=secret, headers=scripted_bot.headers[1], body=scripted_bot.bodies[1])
+    with pytest.raises(signing.WebhookVerificationError):
+        signing.verify(secret=previous, headers=scripted_bot.headers[0], body=scripted_bot.bodies[0])
