@@ -417,3 +417,13 @@ def test_the_previous_secret_adds_a_second_signature_only_while_there_is_one(scr
         signing.verify(secret=secret, headers=scripted_bot.headers[1], body=scripted_bot.bodies[1])
     with pytest.raises(signing.WebhookVerificationError):
         signing.verify(secret=previous, headers=scripted_bot.headers[0], body=scripted_bot.bodies[0])
+
+
+def test_a_turn_names_the_chats_character_limit_only_when_it_has_one():
+    limited = build_turn_payload(conversation_id="c", language="en", competition="t", messages=[], max_chars=280)
+    assert limited["max_chars"] == 280
+    assert "max_chars" not in payload()
+    assert (
+        build_turn_payload(conversation_id="c", language="en", competition="t", messages=[], max_chars=0)["max_chars"]
+        == 0
+    )
