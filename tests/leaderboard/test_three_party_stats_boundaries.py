@@ -55,8 +55,13 @@ def test_the_verdict_at_and_just_inside_each_limit(wins, games, margin, verdict)
 
 
 def test_the_intervals_are_the_bootstrap_at_the_confidence_and_at_one_minus_twice_alpha():
-    outcomes = [(i // 3, i % 5 != 0) for i in range(60)]
+    # 37 interrogators with 5 or 6 games each: resamples with another seed or count give other quantiles.
+    outcomes = [(i % 37, (i * 7919) % 11 < 6) for i in range(200)]
     wins, games = per_interrogator(outcomes)
+    for other in ({"seed": 0, "rounds": 300}, {"seed": 7, "rounds": 2000}):
+        assert cluster_bootstrap_interval(wins, games, confidence=0.6, **other) != cluster_bootstrap_interval(
+            wins, games, confidence=0.6, rounds=300, seed=7
+        )
     score = win_rate(outcomes, margin=0.1, confidence=0.8, alpha=0.2, rounds=300, seed=7)
     assert (score.low, score.high) == cluster_bootstrap_interval(wins, games, confidence=0.8, rounds=300, seed=7)
     equivalence = cluster_bootstrap_interval(wins, games, confidence=0.6, rounds=300, seed=7)
