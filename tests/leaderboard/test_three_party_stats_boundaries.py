@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 
 from leaderboard.three_party_stats import (
     WinRate,
@@ -75,3 +76,18 @@ def test_the_bootstrap_is_reproducible_from_its_seed_and_the_default_seed_is_zer
     assert default == cluster_bootstrap_interval(wins, games, rounds=200, seed=0)
     assert default != cluster_bootstrap_interval(wins, games, rounds=200, seed=1)
     assert win_rate([(i // 2, i % 3 == 0) for i in range(40)], margin=0.1, rounds=200).low == default[0]
+
+
+@pytest.mark.parametrize(("wins", "games"), [(2, 6), (10, 30), (1, 3), (3, 6)])
+def test_the_binomial_test_where_the_smaller_tail_is_a_third_or_half_of_the_games(wins, games):
+    assert binomial_test_half(wins, games) == pytest.approx(binomtest(wins, games, 0.5).pvalue, rel=1e-9)
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.8])
+def test_the_interval_is_the_central_percentile_interval_of_the_resampled_rates(confidence):
+    wins, games = per_interrogator([(i % 37, (i * 7919) % 11 < 6) for i in range(200)])
+    draws = np.random.default_rng(3).integers(0, 37, size=(500, 37))
+    rates = wins[draws].sum(axis=1) / games[draws].sum(axis=1)
+    tail = (1 - confidence) / 2
+    expected = tuple(np.quantile(rates, [tail, 1 - tail]))
+    assert cluster_bootstrap_interval(wins, games, confidence=confidence, rounds=500, seed=3) == expected
