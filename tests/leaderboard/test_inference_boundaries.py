@@ -214,3 +214,68 @@ def test_mean_intervals_follow_the_confidence():
     (wide,) = inference.clustered_means(counts, totals, weights)
     (narrow,) = inference.clustered_means(counts, totals, weights, confidence=0.5)
     assert wide.low < narrow.low < narrow.estimate == 3.0 < narrow.high < wide.high
+
+
+@pytest.mark.parametrize("human", [0, 20])
+def test_a_baseline_at_0_or_100_percent_keeps_the_floor_when_the_bootstrap_sees_no_spread(human):
+    bot, baseline = rate(20, 10, evaluators=2), rate(20, human, evaluators=2)
+    base_values = [human / 20] * 4
+    comparison = compare(bot, baseline, [0.5, 0.5, 0.5, 0.51], base_values)
+    floor = agresti_caffo_variance(bot) + agresti_caffo_variance(baseline)
+    assert comparison.standard_error == pytest.approx(sqrt(floor))
+
+
+def test_a_bot_without_judgments_does_not_stop_the_comparison_of_the_next():
+    bots = [rate(0, 0), rate(40, 10, evaluators=2)]
+    values = np.array([[NAN, 0.2], [NAN, 0.3], [NAN, 0.25]])
+    first, second = inference.compare_to_baseline(bots, values, rate(40, 20, evaluators=2), np.array([0.5] * 3))
+    assert first.difference is None and second.difference == pytest.approx(-0.25)
+    assert second.p_less is not None
+
+
+def test_one_tested_bot_is_one_test_for_the_judgments_it_needs_and_the_holm_values_are_its_own():
+    bot, baseline = rate(40, 18, evaluators=2), rate(40, 20, evaluators=2)
+    values, base = [0.3, 0.6, 0.45, 0.5], [0.5, 0.45, 0.55, 0.5]
+    for alpha in (0.05, 0.2):
+        comparison = compare(bot, baseline, values, base, min_judgments=30, alpha=alpha)
+        assert comparison.verdict == Verdict.NOT_ENOUGH_DATA
+        assert (comparison.p_less_holm, comparison.p_equivalent_holm) == (comparison.p_less, comparison.p_equivalent)
+        assert comparison.more_judgments == inference.more_judgments_needed(
+            judgments=40,
+            difference=comparison.difference,
+            standard_error=comparison.standard_error,
+            margin=0.1,
+            tests=1,
+            alpha=alpha,
+        )
+
+
+def test_a_bot_at_exactly_the_minimum_that_no_test_can_settle_asks_for_nothing_more():
+    # Judged human far more often than humans: neither verdict can be reached, and the minimum is met.
+    comparison = compare(rate(30, 29, evaluators=2), rate(30, 6, evaluators=2), [0.9, 1.0, 0.95], [0.2] * 3)
+    assert (comparison.verdict, comparison.more_judgments) == (Verdict.NOT_ENOUGH_DATA, None)
+
+
+def test_an_arena_rank_counts_only_intervals_strictly_above():
+    assert inference.arena_ranks([0.5, 0.2], [0.6, 0.5]) == [1, 1]
+    assert inference.arena_ranks([0.5, 0.2], [0.6, 0.49]) == [1, 2]
+
+
+def test_a_bot_no_replicate_drew_does_not_stop_the_ranks_of_the_next():
+    rates = [Rate(4, 2, 1, 0.25, 0.1, 0.45, 1.0, None), Rate(4, 2, 3, 0.75, 0.5, 0.9, 1.0, None)]
+    replicates = np.array([[NAN, 0.7], [NAN, 0.8], [NAN, 0.75]])
+    assert inference.ranks_with_intervals(rates, replicates) == [Rank(2, 1, 2), Rank(1, 1, 1)]
+
+
+def test_the_rank_interval_tails_are_a_half_of_what_the_confidence_leaves_each():
+    rates = [Rate(4, 2, 2, 0.5, 0.1, 0.9, 1.0, None), Rate(4, 2, 2, 0.5, 0.1, 0.9, 1.0, None)]
+    replicates = np.array([[0.6, 0.4]] * 80 + [[0.4, 0.6]] * 20)  # second in 20 replicates of 100
+    assert inference.ranks_with_intervals(rates, replicates, confidence=0.5)[0] == Rank(1, 1, 1)
+    assert inference.ranks_with_intervals(rates, replicates, confidence=0.7)[0] == Rank(1, 1, 2)
+
+
+def test_a_mean_with_an_interval_reports_its_ratings_and_evaluators():
+    counts = np.array([[2.0], [2.0], [2.0], [2.0], [2.0]])
+    totals = np.array([[2.0], [4.0], [6.0], [8.0], [10.0]])
+    (mean,) = inference.clustered_means(counts, totals, inference.bootstrap_weights(5, replicates=200, seed=3))
+    assert (mean.ratings, mean.evaluators, mean.estimate) == (10, 5, 3.0) and mean.low < 3.0 < mean.high
