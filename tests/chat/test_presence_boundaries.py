@@ -172,3 +172,34 @@ def test_save_latency_moves_a_tenth_of_the_way_and_gives_the_bot_only_a_head_sta
     assert latency.bot_head_start_s == pytest.approx(0.05)
     latency.note(bot=False, seconds=10.0)
     assert latency.bot_head_start_s == 0.0
+
+
+def test_the_default_match_hold_is_at_real_time_scale():
+    rng = random.Random(16)
+    hold, _spread = median_and_log_spread([match_wait_s(recorded=[], cap_s=1000, rng=rng) for _ in range(DRAWS)])
+    assert hold == pytest.approx(5.0, rel=0.06)
+
+
+@pytest.mark.parametrize("chars", [0, 1, 2, 30])
+def test_without_a_throttle_every_keystroke_after_the_first_is_a_typing_interval(chars):
+    turn = simulate_browser_turn(chars=chars, rng=random.Random(17), throttle_s=0.0)
+    assert len(turn.intervals_s) == max(1, chars) - 1
+
+
+def test_a_default_typist_reads_with_the_documented_spread_and_pauses_at_one_keystroke_in_twelve():
+    rng = random.Random(18)
+    typed = [simulate_browser_turn(chars=101, rng=rng, throttle_s=0.0) for _ in range(1500)]
+    _median, read_spread = median_and_log_spread([turn.read_s for turn in typed])
+    assert read_spread == pytest.approx(0.45, rel=0.06)
+    # A keystroke takes 1 / speed on average (speed lognormal, median 3.5), plus 8 % of a 0.5-3 s pause.
+    mean_step = statistics.mean(sum(turn.intervals_s) / 100 for turn in typed)
+    assert mean_step == pytest.approx(math.exp(0.3**2 / 2) / 3.5 + 0.08 * 1.75, rel=0.06)
+
+
+def test_save_latency_is_a_moving_average_of_each_kind():
+    latency = SaveLatency()
+    for seconds in (1.0, 2.0):
+        latency.note(bot=True, seconds=seconds)
+        latency.note(bot=False, seconds=seconds / 2)
+    # 0.1 after the first, then 0.1 + 0.1 * (2 - 0.1); the human's is half of it.
+    assert (latency.bot_s, latency.human_s) == (pytest.approx(0.29), pytest.approx(0.145))
