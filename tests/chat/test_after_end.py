@@ -4,6 +4,7 @@ A transcript is judged once the chat ends; a message or a bot reply saved afterw
 These tests use the services directly; with DATABASE_URL they also cover Postgres' one-round-trip insert.
 """
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -573,15 +574,17 @@ def test_a_caller_that_lost_the_race_to_end_sees_the_winners_end():
 # The sweep's view of bot turns: which chats have a turn due and no live claim.
 
 
-def chat_with(*, user_messages=1, replied_to=0, started_s=None, heartbeat_s=None, **fields):
+def chat_with(*, user_messages=1, replied_to=0, started_s=None, heartbeat_s=None, bot_messages=0, **fields):
     """A bot chat with ``user_messages`` from the evaluator, the bot's reply up to ``replied_to`` and a claim made
     ``started_s`` seconds ago whose last heartbeat was ``heartbeat_s`` seconds ago."""
     now = timezone.now()
     chat = ConversationFactory(**fields)
     for seq in range(1, user_messages + 1):
         MessageFactory(conversation=chat, seq=seq, side="a")
+    for seq in range(user_messages + 1, user_messages + bot_messages + 1):
+        MessageFactory(conversation=chat, seq=seq, side="b")
     Conversation.objects.filter(pk=chat.pk).update(
-        last_seq=user_messages,
+        last_seq=user_messages + bot_messages,
         bot_replied_to_seq=replied_to,
         bot_turn_started_at=None if started_s is None else now - timedelta(seconds=started_s),
         bot_turn_heartbeat_at=None if heartbeat_s is None else now - timedelta(seconds=heartbeat_s),
@@ -603,6 +606,7 @@ def test_the_sweep_finds_turns_due_without_a_live_claim_at_each_limit(settings):
         chat_with(started_s=9),
         chat_with(user_messages=2, replied_to=2),  # everything answered
         chat_with(user_messages=0),  # the evaluator opens
+        chat_with(user_messages=0, bot_messages=1, first_speaker="b"),  # the bot opened: the evaluator's turn
         chat_with(deadline_at=timezone.now() - timedelta(seconds=1)),
         chat_with(status=Conversation.Status.ENDED),
         chat_with(partner_kind="human", bot=None, evaluator_b=UserFactory()),  # a control chat has no bot turn
@@ -643,3 +647,15 @@ def test_a_release_for_a_claim_taken_over_since_leaves_the_new_claim():
     services.bot_turn_release(conversation_id=chat.pk, claimed_at=chat.bot_turn_started_at)
     chat.refresh_from_db()
     assert (chat.bot_turn_started_at, chat.bot_turn_heartbeat_at) == (None, None)
+
+
+def test_a_reply_is_saved_only_under_its_own_claim():
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    turn = claim(chat)
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now())  # taken over meanwhile
+    assert services.bot_reply_post(turn=turn, text="late twin", latency_ms=1.0) is None
+    assert message_count(chat) == 1
+    # A turn that carries no claim (nothing to compare) is saved whatever the claim.
+    unclaimed = dataclasses.replace(turn, claimed_at=None)
+    assert services.bot_reply_post(turn=unclaimed, text="hello", latency_ms=1.0).message.seq == 2

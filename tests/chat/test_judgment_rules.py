@@ -169,3 +169,11 @@ def test_an_exclusion_without_a_reason_names_the_field():
     with pytest.raises(services.JudgmentInvalid) as refused:
         services.judgment_exclude(judgment=judgment, reason="   ", excluded_by=None)
     assert refused.value.errors == {"reason": "Say why the judgment is excluded."}
+
+
+def test_an_exclusion_bars_only_that_evaluator_from_that_chat():
+    control = ended_chat(partner_kind="human", bot=None, evaluator_b=UserFactory())
+    elsewhere = ended_chat(evaluator_a=control.evaluator_a)
+    services.judgment_exclude(judgment=record(control, control.evaluator_a), reason="Spam.", excluded_by=None)
+    assert record(control, control.evaluator_b).partner_kind == "human"
+    assert record(elsewhere, control.evaluator_a).conversation == elsewhere
