@@ -659,3 +659,21 @@ def test_a_reply_is_saved_only_under_its_own_claim():
     # A turn that carries no claim (nothing to compare) is saved whatever the claim.
     unclaimed = dataclasses.replace(turn, claimed_at=None)
     assert services.bot_reply_post(turn=unclaimed, text="hello", latency_ms=1.0).message.seq == 2
+
+
+def test_a_claim_carries_what_the_bot_call_and_its_pacing_need():
+    chat = ConversationFactory(competition=CompetitionFactory(max_message_chars=321))
+    post(chat, "first", client_msg_id="m1")
+    second = post(chat, "second", client_msg_id="m2").message
+    turn = claim(chat)
+    assert (turn.mode, turn.previous_signing_secret, turn.competition_id, turn.max_chars, turn.opening) == (
+        "two_party",
+        "",
+        chat.competition_id,
+        321,
+        False,
+    )
+    assert turn.replying_to_at == Message.objects.get(pk=second.pk).created_at
+    opening_chat = ConversationFactory(first_speaker="b")
+    opening = claim(opening_chat)
+    assert (opening.opening, opening.prompt, opening.replying_to_at) == (True, "", opening_chat.started_at)
