@@ -13,6 +13,7 @@ from django.utils import timezone
 from chat import services
 from chat.models import Conversation, Evaluator, Message
 from tests.factories import (
+    BotFactory,
     CompetitionFactory,
     ConversationFactory,
     EvaluatorFactory,
@@ -677,3 +678,14 @@ def test_a_claim_carries_what_the_bot_call_and_its_pacing_need():
     opening_chat = ConversationFactory(first_speaker="b")
     opening = claim(opening_chat)
     assert (opening.opening, opening.prompt, opening.replying_to_at) == (True, "", opening_chat.started_at)
+
+
+def test_a_claim_in_a_three_party_game_tells_the_bot_it_is_one_of_two_witnesses():
+    from tests.chat.test_games import play
+    from tests.chat.test_matchmaking import ready_evaluator
+
+    competition = CompetitionFactory(mode="three_party", chat_time_limit_seconds=300)
+    BotFactory(competition=competition)
+    game = play(competition, ready_evaluator(competition), ready_evaluator(competition))
+    post(game.bot_conversation, "which of you is human?")
+    assert claim(game.bot_conversation).mode == "three_party"
