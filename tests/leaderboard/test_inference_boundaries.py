@@ -279,3 +279,17 @@ def test_a_mean_with_an_interval_reports_its_ratings_and_evaluators():
     totals = np.array([[2.0], [4.0], [6.0], [8.0], [10.0]])
     (mean,) = inference.clustered_means(counts, totals, inference.bootstrap_weights(5, replicates=200, seed=3))
     assert (mean.ratings, mean.evaluators, mean.estimate) == (10, 5, 3.0) and mean.low < 3.0 < mean.high
+
+
+def test_holm_never_adjusts_a_p_value_above_one():
+    assert inference.holm([0.6, 0.7]) == [1.0, 1.0]
+
+
+def test_two_resampled_rates_give_their_sample_variance_and_one_evaluators_draw_counts():
+    n = np.array([[1.0], [1.0]])
+    h = np.array([[1.0], [0.0]])
+    # Replicate 1 draws the first evaluator once (a denominator of exactly 1), replicate 2 both once.
+    weights = np.array([[1.0, 0.0], [1.0, 1.0]], dtype=np.float32)
+    (rate,), replicates = inference.clustered_rates(n, h, weights)
+    assert replicates[:, 0].tolist() == [1.0, 0.5]
+    assert rate.variance == pytest.approx(np.var([1.0, 0.5], ddof=1))
