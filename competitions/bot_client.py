@@ -268,7 +268,7 @@ async def call_bot(
         detail = f"No answer within the time limit ({limits}, total {settings.BOT_TOTAL_TIMEOUT:g} s)."
         return _failure(Failure.TIMEOUT, detail, started)
     except httpx.ConnectError as error:
-        return _failure(Failure.REFUSED, f"Could not connect to the bot: {error or 'connection failed'}.", started)
+        return _failure(Failure.REFUSED, f"Could not connect to the bot: {str(error) or 'connection failed'}.", started)
     except httpx.HTTPError as error:
         return _failure(Failure.ERROR, f"HTTP error talking to the bot: {type(error).__name__}: {error}.", started)
     except (ValueError, httpx.InvalidURL) as error:

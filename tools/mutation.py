@@ -9,6 +9,7 @@ run re-tests only what changed. Modules run one after another on purpose: the ma
     .venv/bin/python tools/mutation.py netguard stats  # some of them
     .venv/bin/python tools/mutation.py --list          # the modules and their test files
     .venv/bin/python tools/mutation.py --survivors netguard   # the diff of each surviving mutant
+    .venv/bin/python tools/mutation.py --retest netguard      # only the last run's survivors, against today's tests
 
 Modules marked `postgres` need DATABASE_URL (their tests skip on SQLite); the others run embedded (SQLite, in-memory
 channel layer), which is faster, and ignore DATABASE_URL/REDIS_URL. See docs/testing.md for the scores and the
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 MUTMUT = Path(sys.executable).parent / "mutmut"
-SOURCE_PACKAGES = ["hulic", "competitions", "chat", "leaderboard", "exports"]
+SOURCE_PACKAGES = ["hulic", "competitions", "chat", "leaderboard", "exports", "review"]
 NOT_LINKED = {".git", ".venv", ".mutation", "mutants", "db.sqlite3", "media", "staticfiles"}
 
 
@@ -102,6 +103,32 @@ MODULES = [
         ("exports/builder.py",),
         ("tests/exports/test_export_content.py", "tests/exports/test_pure.py"),
     ),
+    Module(
+        "inference",
+        ("leaderboard/inference.py",),
+        ("tests/leaderboard/test_inference.py", "tests/leaderboard/test_inference_boundaries.py"),
+    ),
+    Module(
+        "three_party_stats",
+        ("leaderboard/three_party_stats.py",),
+        ("tests/leaderboard/test_three_party_stats.py", "tests/leaderboard/test_three_party_stats_boundaries.py"),
+    ),
+    Module(
+        "rater_quality",
+        ("leaderboard/rater_quality.py",),
+        ("tests/leaderboard/test_rater_quality.py", "tests/leaderboard/test_rater_flags.py"),
+    ),
+    Module("agreement", ("leaderboard/agreement.py",), ("tests/leaderboard/test_agreement.py",)),
+    Module("review_stats", ("review/stats.py",), ("tests/review/test_stats.py",)),
+    Module(
+        "presence", ("chat/presence.py",), ("tests/chat/test_presence.py", "tests/chat/test_presence_boundaries.py")
+    ),
+    Module(
+        "bot_turns",
+        ("chat/bot_turns.py",),
+        ("tests/chat/test_bot_turns.py", "tests/chat/test_bot_turn_takeover.py"),
+    ),
+    Module("games", ("chat/services/games.py",), ("tests/chat/test_games.py",)),
     Module(
         "pseudonyms",
         ("exports/pseudonyms.py",),
@@ -179,6 +206,28 @@ def run(module: Module, *, children: int) -> dict[str, str]:
     return results(module)
 
 
+def retest(module: Module, *, children: int) -> dict[str, str]:
+    """Run the last run's survivors again with the current test files (the mutated code is the last run's copy).
+
+    Minutes instead of a full run while killing survivors; mutmut collects the new tests' coverage first.
+    """
+    workdir = WORK / module.name
+    survivors = [name for name, status in results(module).items() if status == "survived"]
+    if not survivors:
+        return results(module)
+    shutil.copytree(ROOT / "tests", workdir / "mutants" / "tests", dirs_exist_ok=True)
+    with (workdir / "mutmut.log").open("a") as out:
+        subprocess.run(  # noqa: S603
+            [str(MUTMUT), "run", "--max-children", str(children), *survivors],
+            cwd=workdir,
+            env=environment(module),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    return results(module)
+
+
 def summary(module: Module, outcome: dict[str, str]) -> str:
     killed = sum(status in ("killed", "timeout") for status in outcome.values())
     counted = sum(status in ("killed", "timeout", "survived") for status in outcome.values())
@@ -193,6 +242,7 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="module names (default: all)")
     parser.add_argument("--list", action="store_true", help="list the modules and their test files")
     parser.add_argument("--survivors", action="store_true", help="show the surviving mutants of the last run")
+    parser.add_argument("--retest", action="store_true", help="re-run only the last run's survivors")
     parser.add_argument("--children", type=int, default=2, help="mutants tested in parallel (default 2)")
     args = parser.parse_args()
     unknown = [name for name in args.modules if name not in BY_NAME]
@@ -212,7 +262,7 @@ def main() -> int:
         return 0
     lines = []
     for module in chosen:
-        outcome = run(module, children=args.children)
+        outcome = (retest if args.retest else run)(module, children=args.children)
         if outcome:
             lines.append(summary(module, outcome))
             print(lines[-1], flush=True)

@@ -4,6 +4,7 @@ A transcript is judged once the chat ends; a message or a bot reply saved afterw
 These tests use the services directly; with DATABASE_URL they also cover Postgres' one-round-trip insert.
 """
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from chat import services
 from chat.models import Conversation, Evaluator, Message
 from tests.factories import (
+    BotFactory,
     CompetitionFactory,
     ConversationFactory,
     EvaluatorFactory,
@@ -512,3 +514,178 @@ def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_c
     assert (event["type"], event["reason"], event["by_side"]) == ("chat.ended", "time", "")
     chat.refresh_from_db()
     assert chat.ended_by == ""
+
+
+# What ending records besides the reason: no side for the platform's own ends, no claim left, the scores refresh.
+
+
+def test_a_chat_ended_by_time_or_turns_through_a_message_records_no_side():
+    timed_out = ConversationFactory(deadline_at=timezone.now() - timedelta(milliseconds=1))
+    with pytest.raises(services.MessageRejected) as rejected:
+        post(timed_out)
+    (event,) = rejected.value.events
+    assert (event["reason"], event["by_side"]) == ("time", "")
+    last_turn = ConversationFactory(competition=CompetitionFactory(max_turns=1))
+    posted = post(last_turn)
+    assert [(event["type"], event.get("by_side")) for event in posted.events] == [
+        ("chat.message", None),
+        ("chat.ended", ""),
+    ]
+    for chat in (timed_out, last_turn):
+        chat.refresh_from_db()
+        assert (chat.status, chat.ended_by) == (Conversation.Status.ENDED, "")
+
+
+@pytest.mark.parametrize("reason", END_REASONS)
+def test_ending_a_chat_drops_the_bot_turn_claim_in_flight(reason):
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    claim(chat)
+    end_by(chat, reason)
+    assert (chat.bot_turn_started_at, chat.bot_turn_heartbeat_at) == (None, None)
+    assert services.bot_turns_orphaned() == []
+
+
+def test_a_bot_failure_refreshes_the_scores_of_its_competition_and_other_ends_do_not(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    refreshed = []
+    monkeypatch.setattr(
+        "leaderboard.services.recompute_schedule", lambda *, competition_id: refreshed.append(competition_id)
+    )
+    ConversationFactory()  # another competition's chat
+    failed, left = ConversationFactory(), ConversationFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.conversation_leave(conversation=left, side="a")
+    assert refreshed == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bot_turn_fail(conversation_id=failed.pk)
+    assert refreshed == [failed.competition_id]
+
+
+def test_a_caller_that_lost_the_race_to_end_sees_the_winners_end():
+    chat = ConversationFactory()
+    stale_copy = Conversation.objects.get(pk=chat.pk)
+    assert services.conversation_leave(conversation=chat, side="b")
+    assert not services.conversation_end(conversation=stale_copy, reason=Conversation.EndReason.TIME)
+    assert (stale_copy.status, stale_copy.end_reason, stale_copy.ended_by) == ("ended", "left", "b")
+    assert stale_copy.ended_at == Conversation.objects.get(pk=chat.pk).ended_at
+
+
+# The sweep's view of bot turns: which chats have a turn due and no live claim.
+
+
+def chat_with(*, user_messages=1, replied_to=0, started_s=None, heartbeat_s=None, bot_messages=0, **fields):
+    """A bot chat with ``user_messages`` from the evaluator, the bot's reply up to ``replied_to`` and a claim made
+    ``started_s`` seconds ago whose last heartbeat was ``heartbeat_s`` seconds ago."""
+    now = timezone.now()
+    chat = ConversationFactory(**fields)
+    for seq in range(1, user_messages + 1):
+        MessageFactory(conversation=chat, seq=seq, side="a")
+    for seq in range(user_messages + 1, user_messages + bot_messages + 1):
+        MessageFactory(conversation=chat, seq=seq, side="b")
+    Conversation.objects.filter(pk=chat.pk).update(
+        last_seq=user_messages + bot_messages,
+        bot_replied_to_seq=replied_to,
+        bot_turn_started_at=None if started_s is None else now - timedelta(seconds=started_s),
+        bot_turn_heartbeat_at=None if heartbeat_s is None else now - timedelta(seconds=heartbeat_s),
+    )
+    return chat
+
+
+def test_the_sweep_finds_turns_due_without_a_live_claim_at_each_limit(settings):
+    settings.CHAT_BOT_TURN_LEASE_SECONDS = 10
+    due = [
+        chat_with(),
+        chat_with(started_s=30, heartbeat_s=11),  # the heartbeat stopped just past the lease
+        chat_with(started_s=11),  # claimed just past the lease and never beat
+        chat_with(user_messages=0, first_speaker="b"),  # the bot opens and has not yet
+        chat_with(user_messages=2, replied_to=1),  # the second message is unanswered
+    ]
+    not_due = [
+        chat_with(started_s=30, heartbeat_s=9),  # the heartbeat is within the lease
+        chat_with(started_s=9),
+        chat_with(user_messages=2, replied_to=2),  # everything answered
+        chat_with(user_messages=0),  # the evaluator opens
+        chat_with(user_messages=0, bot_messages=1, first_speaker="b"),  # the bot opened: the evaluator's turn
+        chat_with(deadline_at=timezone.now() - timedelta(seconds=1)),
+        chat_with(status=Conversation.Status.ENDED),
+        chat_with(partner_kind="human", bot=None, evaluator_b=UserFactory()),  # a control chat has no bot turn
+    ]
+    MessageFactory(conversation=not_due[3], seq=1, side="b")  # only the evaluator's messages are answered
+    found = services.bot_turns_orphaned()
+    assert sorted(found) == sorted(chat.pk for chat in due)
+    assert not set(found) & {chat.pk for chat in not_due}
+
+
+def test_the_sweep_takes_the_nearest_deadlines_first_up_to_its_limit():
+    now = timezone.now()
+    later, sooner, soonest = (chat_with(deadline_at=now + timedelta(minutes=m)) for m in (9, 5, 2))
+    assert services.bot_turns_orphaned() == [soonest.pk, sooner.pk, later.pk]
+    assert services.bot_turns_orphaned(limit=2) == [soonest.pk, sooner.pk]
+
+
+def test_a_heartbeat_renews_only_the_claims_in_flight_of_the_given_chats():
+    claimed, unclaimed, other = (
+        chat_with(started_s=5, heartbeat_s=5),
+        chat_with(),
+        chat_with(started_s=5, heartbeat_s=5),
+    )
+    before = timezone.now()
+    assert services.bot_turns_heartbeat(conversation_ids=[]) == 0
+    assert services.bot_turns_heartbeat(conversation_ids=[claimed.pk, unclaimed.pk]) == 1
+    beats = dict(Conversation.objects.values_list("pk", "bot_turn_heartbeat_at"))
+    assert beats[claimed.pk] >= before and beats[unclaimed.pk] is None and beats[other.pk] < before
+
+
+def test_a_release_for_a_claim_taken_over_since_leaves_the_new_claim():
+    chat = chat_with()
+    first = claim(chat)
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now())  # taken over
+    services.bot_turn_release(conversation_id=chat.pk, claimed_at=first.claimed_at)
+    chat.refresh_from_db()
+    assert chat.bot_turn_started_at is not None and chat.bot_turn_heartbeat_at is not None
+    services.bot_turn_release(conversation_id=chat.pk, claimed_at=chat.bot_turn_started_at)
+    chat.refresh_from_db()
+    assert (chat.bot_turn_started_at, chat.bot_turn_heartbeat_at) == (None, None)
+
+
+def test_a_reply_is_saved_only_under_its_own_claim():
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    turn = claim(chat)
+    Conversation.objects.filter(pk=chat.pk).update(bot_turn_started_at=timezone.now())  # taken over meanwhile
+    assert services.bot_reply_post(turn=turn, text="late twin", latency_ms=1.0) is None
+    assert message_count(chat) == 1
+    # A turn that carries no claim (nothing to compare) is saved whatever the claim.
+    unclaimed = dataclasses.replace(turn, claimed_at=None)
+    assert services.bot_reply_post(turn=unclaimed, text="hello", latency_ms=1.0).message.seq == 2
+
+
+def test_a_claim_carries_what_the_bot_call_and_its_pacing_need():
+    chat = ConversationFactory(competition=CompetitionFactory(max_message_chars=321))
+    post(chat, "first", client_msg_id="m1")
+    second = post(chat, "second", client_msg_id="m2").message
+    turn = claim(chat)
+    assert (turn.mode, turn.previous_signing_secret, turn.competition_id, turn.max_chars, turn.opening) == (
+        "two_party",
+        "",
+        chat.competition_id,
+        321,
+        False,
+    )
+    assert turn.replying_to_at == Message.objects.get(pk=second.pk).created_at
+    opening_chat = ConversationFactory(first_speaker="b")
+    opening = claim(opening_chat)
+    assert (opening.opening, opening.prompt, opening.replying_to_at) == (True, "", opening_chat.started_at)
+
+
+def test_a_claim_in_a_three_party_game_tells_the_bot_it_is_one_of_two_witnesses():
+    from tests.chat.test_games import play
+    from tests.chat.test_matchmaking import ready_evaluator
+
+    competition = CompetitionFactory(mode="three_party", chat_time_limit_seconds=300)
+    BotFactory(competition=competition)
+    game = play(competition, ready_evaluator(competition), ready_evaluator(competition))
+    post(game.bot_conversation, "which of you is human?")
+    assert claim(game.bot_conversation).mode == "three_party"

@@ -115,3 +115,58 @@ def test_the_bot_sees_what_the_evaluator_delivered_and_its_own_words():
     assert all(set(m) == {"role", "text", "timestamp"} for m in turn.history)
     assert turn.history[0]["timestamp"] == first.message.created_at.isoformat()
     assert turn.signing_secret == chat.bot.signing_secret
+
+
+def test_suspension_cancels_only_this_competitions_waiting_request_and_keeps_200_characters_of_reason():
+    from chat.models import MatchRequest
+
+    evaluator, waiting_elsewhere = EvaluatorFactory(), EvaluatorFactory()
+    other = EvaluatorFactory(competition=CompetitionFactory(), user=waiting_elsewhere.user)
+
+    def waiting(evaluator):
+        return MatchRequest.objects.create(competition=evaluator.competition, user=evaluator.user, language="en")
+
+    mine, someone_else = waiting(evaluator), waiting(EvaluatorFactory(competition=evaluator.competition))
+    elsewhere = waiting(other)
+    services.evaluator_suspend(evaluator=evaluator, reason="r" * 201)
+    services.evaluator_suspend(evaluator=waiting_elsewhere, reason="r" * 200)
+    statuses = [MatchRequest.objects.get(pk=r.pk).status for r in (mine, someone_else, elsewhere)]
+    assert statuses == [MatchRequest.Status.CANCELLED, MatchRequest.Status.WAITING, MatchRequest.Status.WAITING]
+    for suspended in (evaluator, waiting_elsewhere):
+        stored = Evaluator.objects.get(pk=suspended.pk)
+        assert (stored.status, stored.suspended_reason) == (Evaluator.Status.SUSPENDED, "r" * 200)
+
+
+def test_suspension_and_reinstatement_refresh_the_competitions_scores_and_reinstatement_clears_the_reason(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    refreshed = []
+    monkeypatch.setattr(
+        "leaderboard.services.recompute_schedule", lambda *, competition_id: refreshed.append(competition_id)
+    )
+    evaluator = EvaluatorFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluator_suspend(evaluator=evaluator, reason="spam")
+    assert refreshed == [evaluator.competition_id]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluator_reinstate(evaluator=Evaluator.objects.get(pk=evaluator.pk))
+    assert refreshed == [evaluator.competition_id] * 2
+    stored = Evaluator.objects.get(pk=evaluator.pk)
+    assert (stored.status, stored.suspended_reason) == (Evaluator.Status.ACTIVE, "")
+    assert services.evaluator_join(competition=evaluator.competition, user=evaluator.user) == stored
+
+
+def test_an_evaluator_suspended_in_a_chat_as_side_a_is_recorded_as_side_a():
+    chat = ConversationFactory()
+    services.evaluator_suspend(
+        evaluator=EvaluatorFactory(competition=chat.competition, user=chat.evaluator_a), reason="x"
+    )
+    chat.refresh_from_db()
+    assert (chat.status, chat.end_reason, chat.ended_by) == ("ended", Conversation.EndReason.MODERATION, "a")
+
+
+@pytest.mark.parametrize(
+    ("answers", "wrong"), [([0, 1], []), ([1, 1], [0]), ([0], [1]), ([], [0, 1]), ([1, 0, 5], [0, 1])]
+)
+def test_onboarding_names_each_question_answered_wrongly_or_not_at_all(answers, wrong):
+    assert evaluators.onboarding_wrong_answers(questions=QUESTIONS, answers=answers) == wrong

@@ -118,3 +118,62 @@ def test_the_sweep_counts_every_chat_it_ends():
     ConversationFactory(deadline_at=past)
     ConversationFactory(deadline_at=past, status="ended")
     assert services.conversations_end_expired() == 2
+
+
+def test_an_exclusion_keeps_the_whole_judgment_with_its_reason_and_refreshes_the_scores(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from chat.models import Judgment, JudgmentExclusion
+
+    refreshed = []
+    monkeypatch.setattr(
+        "leaderboard.services.recompute_schedule", lambda *, competition_id: refreshed.append(competition_id)
+    )
+    chat = ended_chat(last_seq=4)
+    judgment = record(chat, chat.evaluator_a, verdict="bot", confidence=2, reason=" odd ")
+    excluder = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        exclusion = services.judgment_exclude(judgment=judgment, reason="  Copied answers.  ", excluded_by=excluder)
+    assert refreshed == [chat.competition_id]
+    stored = JudgmentExclusion.objects.get(pk=exclusion.pk)
+    assert (stored.competition_id, stored.conversation_id, stored.evaluator_id, stored.excluded_by) == (
+        chat.competition_id,
+        chat.pk,
+        chat.evaluator_a_id,
+        excluder,
+    )
+    assert stored.reason == "Copied answers."
+    assert stored.judgment == {
+        "id": judgment.pk,
+        "bot_id": chat.bot_id,
+        "partner_kind": "bot",
+        "verdict": "bot",
+        "confidence": 2,
+        "ratings": dict.fromkeys(chat.competition.criteria_keys, 4),
+        "reason": "odd",
+        "message_count": 4,
+        "created_at": judgment.created_at.isoformat(),
+    }
+    assert not Judgment.objects.filter(pk=judgment.pk).exists()
+    with pytest.raises(services.JudgmentNotAllowed) as refused:
+        services.judgment_exclude(judgment=judgment, reason="Again.", excluded_by=excluder)
+    assert str(refused.value) == "This judgment is gone already."
+    with pytest.raises(services.JudgmentNotAllowed) as refused:
+        record(chat, chat.evaluator_a)
+    assert str(refused.value) == "The organizers excluded your judgment of this chat."
+
+
+def test_an_exclusion_without_a_reason_names_the_field():
+    chat = ended_chat()
+    judgment = record(chat, chat.evaluator_a)
+    with pytest.raises(services.JudgmentInvalid) as refused:
+        services.judgment_exclude(judgment=judgment, reason="   ", excluded_by=None)
+    assert refused.value.errors == {"reason": "Say why the judgment is excluded."}
+
+
+def test_an_exclusion_bars_only_that_evaluator_from_that_chat():
+    control = ended_chat(partner_kind="human", bot=None, evaluator_b=UserFactory())
+    elsewhere = ended_chat(evaluator_a=control.evaluator_a)
+    services.judgment_exclude(judgment=record(control, control.evaluator_a), reason="Spam.", excluded_by=None)
+    assert record(control, control.evaluator_b).partner_kind == "human"
+    assert record(elsewhere, control.evaluator_a).conversation == elsewhere

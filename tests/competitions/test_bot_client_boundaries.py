@@ -4,13 +4,17 @@ import asyncio
 import json
 import re
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import httpcore
+import httpx
 import pytest
 from django.utils import timezone
 
+from competitions import bot_client
 from competitions.bot_client import (
     BotTarget,
     build_health_payload,
@@ -196,18 +200,18 @@ async def test_a_declared_oversized_body_is_refused_without_waiting_for_it(setti
             self.end_headers()
             self.wfile.write(b'{"reply": "')
             self.wfile.flush()
-            time.sleep(1.5)
+            time.sleep(3.5)
 
         def log_message(self, format: str, *args) -> None:
             pass
 
     settings.BOT_MAX_RESPONSE_BYTES = 200
-    settings.BOT_READ_TIMEOUT = 1.0
+    settings.BOT_READ_TIMEOUT = 3.0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
     with running(server):
         result = await call(f"http://127.0.0.1:{server.server_address[1]}/")
     assert (result.failure_kind, result.status_code) == (Failure.TOO_LARGE, 200)
-    assert result.latency_ms < 900
+    assert result.latency_ms < 2000  # waiting would take the 3 s read timeout
 
 
 async def test_the_latency_of_a_failure_is_in_milliseconds(scripted_bot, settings):
@@ -291,3 +295,135 @@ async def test_a_connection_closed_without_an_answer_is_an_error_not_a_crash():
     assert (result.ok, result.failure_kind, result.status_code) == (False, Failure.ERROR, None)
     assert result.detail.startswith("HTTP error talking to the bot: RemoteProtocolError: ")
     assert result.latency_ms > 0
+
+
+# What the pinned connection is given: httpcore's options passed on, the checked address, the default port.
+
+PUBLIC_ADDRESS = "93.184.216.34"
+
+
+async def public_resolver(host: str, port: int) -> list[str]:
+    return [PUBLIC_ADDRESS]
+
+
+@pytest.fixture
+def recorded_connects(monkeypatch) -> list[tuple]:
+    """Every connection the pinned backend opens, recorded instead of made (it then fails like a refused port)."""
+    connects: list[tuple] = []
+
+    async def record(self, host, port, timeout=None, local_address=None, socket_options=None):
+        connects.append((host, port, timeout, local_address, socket_options))
+        raise httpcore.ConnectError("")
+
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", record)
+    return connects
+
+
+async def test_the_pinned_backend_passes_every_connect_option_on_to_the_checked_address(recorded_connects):
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    pin = bot_client._pinned_addresses.set({("bot.example", 8443): PUBLIC_ADDRESS})
+    try:
+        with pytest.raises(httpcore.ConnectError):
+            await bot_client.PinnedBackend().connect_tcp(
+                "bot.example", 8443, timeout=2.5, local_address="0.0.0.0", socket_options=options
+            )
+    finally:
+        bot_client._pinned_addresses.reset(pin)
+    assert recorded_connects == [(PUBLIC_ADDRESS, 8443, 2.5, "0.0.0.0", options)]
+
+
+@pytest.mark.parametrize(("url", "port"), [("http://bot.example/turn", 80), ("https://bot.example/turn", 443)])
+async def test_a_url_without_a_port_connects_to_the_checked_address_on_the_default_port(
+    settings, recorded_connects, url, port
+):
+    settings.BOT_CONNECT_TIMEOUT = 2.5
+    result = await call_bot(
+        BotTarget(bot_id=1, endpoint_url=url, signing_secret=TEST_SECRET), payload(), resolver=public_resolver
+    )
+    assert recorded_connects == [(PUBLIC_ADDRESS, port, 2.5, None, None)]
+    assert result.failure_kind == Failure.REFUSED
+
+
+async def test_a_call_that_cannot_be_signed_fails_as_an_error_before_any_connection(scripted_bot):
+    target = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret="not-a-secret")
+    result = await call_bot(target, payload())
+    assert (result.ok, result.failure_kind, result.status_code) == (False, Failure.ERROR, None)
+    assert result.detail == "The call could not be made: A signing secret is 'whsec_' followed by base64.."
+    assert scripted_bot.requests == 0
+
+
+def test_the_client_never_follows_redirects_nor_reads_proxy_settings_and_bounds_each_phase(settings):
+    """The pool's sizes and TLS settings have no cheap observable effect (500 connections, a trusted certificate),
+    so they are read back here; a changed figure must be a decision, not an accident."""
+    settings.BOT_CONNECT_TIMEOUT, settings.BOT_READ_TIMEOUT = 2.5, 7.0
+    client = bot_client._new_client()
+    assert (client.follow_redirects, client.trust_env) == (False, False)
+    assert client.timeout == httpx.Timeout(connect=2.5, read=7.0, write=7.0, pool=2.5)
+    pool = client._transport._pool
+    assert (pool._max_connections, pool._max_keepalive_connections, pool._keepalive_expiry) == (500, 100, 30.0)
+    assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED and pool._ssl_context.check_hostname
+    assert isinstance(pool._network_backend, bot_client.PinnedBackend)
+
+
+def test_latency_is_the_elapsed_clock_time_in_milliseconds(monkeypatch):
+    class Clock:
+        readings = iter([10.0, 10.25])
+
+        @staticmethod
+        def perf_counter() -> float:
+            return next(Clock.readings)
+
+    monkeypatch.setattr(bot_client, "time", Clock)
+    assert bot_client._failure(Failure.ERROR, "x", started=10.0).latency_ms == 0.0
+    assert bot_client._failure(Failure.ERROR, "x", started=10.0).latency_ms == 250.0
+
+
+async def test_a_successful_call_measures_its_latency_in_milliseconds(scripted_bot, monkeypatch):
+    class Clock:
+        readings = [100.0]
+
+        @staticmethod
+        def perf_counter() -> float:
+            Clock.readings.append(Clock.readings[-1] + 0.125)
+            return Clock.readings[-2]
+
+    monkeypatch.setattr(bot_client, "time", Clock)
+    result = await call(scripted_bot.url(200))
+    assert result.ok
+    assert result.latency_ms == 125.0
+
+
+async def test_a_connection_error_without_a_message_still_says_the_connection_failed(recorded_connects):
+    result = await call_bot(
+        BotTarget(bot_id=1, endpoint_url="http://bot.example/", signing_secret=TEST_SECRET),
+        payload(),
+        resolver=public_resolver,
+    )
+    assert (result.failure_kind, result.detail) == (Failure.REFUSED, "Could not connect to the bot: connection failed.")
+
+
+def test_the_previous_secret_adds_a_second_signature_only_while_there_is_one(scripted_bot):
+    from competitions import signing
+
+    previous = "whsec_" + "cHJldmlvdXMtc2VjcmV0LWZvci10ZXN0cw=="
+    plain = BotTarget(bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET)
+    rotating = BotTarget(
+        bot_id=1, endpoint_url=scripted_bot.url(200), signing_secret=TEST_SECRET, previous_signing_secret=previous
+    )
+    assert call_bot_sync(plain, payload()).ok and call_bot_sync(rotating, payload()).ok
+    single, double = (headers["webhook-signature"].split(" ") for headers in scripted_bot.headers)
+    assert (len(single), len(double)) == (1, 2)
+    for secret in (TEST_SECRET, previous):
+        signing.verify(secret=secret, headers=scripted_bot.headers[1], body=scripted_bot.bodies[1])
+    with pytest.raises(signing.WebhookVerificationError):
+        signing.verify(secret=previous, headers=scripted_bot.headers[0], body=scripted_bot.bodies[0])
+
+
+def test_a_turn_names_the_chats_character_limit_only_when_it_has_one():
+    limited = build_turn_payload(conversation_id="c", language="en", competition="t", messages=[], max_chars=280)
+    assert limited["max_chars"] == 280
+    assert "max_chars" not in payload()
+    assert (
+        build_turn_payload(conversation_id="c", language="en", competition="t", messages=[], max_chars=0)["max_chars"]
+        == 0
+    )
