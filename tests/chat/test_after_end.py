@@ -680,6 +680,7 @@ def test_a_claim_carries_what_the_bot_call_and_its_pacing_need():
     assert (opening.opening, opening.prompt, opening.replying_to_at) == (True, "", opening_chat.started_at)
 
 
+@pytest.mark.usefixtures("lobby_hold")
 def test_a_claim_in_a_three_party_game_tells_the_bot_it_is_one_of_two_witnesses():
     from tests.chat.test_games import play
     from tests.chat.test_matchmaking import ready_evaluator
