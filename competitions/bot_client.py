@@ -10,6 +10,7 @@ between the check and the connect (no rebinding), while TLS still verifies the o
 import asyncio
 import contextvars
 import json
+import sys
 import time
 import weakref
 from collections.abc import Iterable
@@ -23,6 +24,14 @@ from django.utils import timezone
 from competitions import netguard, signing
 from competitions.models import BotCall
 from hulic.storable_text import unstorable_text_reason
+
+try:
+    import sniffio  # noqa: F401 -- only to learn whether it is installed
+except ImportError:
+    # httpcore imports sniffio four times a request to learn the async library and takes asyncio when it is absent;
+    # each failed import searched sys.path again, a twelfth of a busy chat process's CPU (docs/three-party.md,
+    # "Load"). None in sys.modules makes the import fail at once, with the same outcome.
+    sys.modules["sniffio"] = None
 
 PROTOCOL_VERSION = 1
 HEALTH_CONVERSATION_ID = "healthcheck"
