@@ -50,7 +50,7 @@ RECORDING_DRAIN_SECONDS = 5.0
 # row lock and two statements per bot a batch, not three per call), CALL_RECORD_BATCH_SECONDS after the first.
 _unrecorded: dict[int, list[tuple]] = {}
 _recorder: asyncio.Task | None = None
-CALL_RECORD_BATCH_SECONDS = 0.1
+CALL_RECORD_BATCH_SECONDS = 0.25
 CALL_RECORD_RETRY_SECONDS = (0.5, 1.0, 2.0)
 _claims: dict[int, datetime] = {}  # conversation id -> claim token of the turns this process runs
 _heartbeat: asyncio.Task | None = None

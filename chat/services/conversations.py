@@ -511,6 +511,10 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
     # A longer reply is refused before this (a bot failure of its own kind); the cut only guards the invariant.
     text = text.strip()[: turn.max_chars or None]
     verdict = _moderate(text, turn.language)
+    if connection.vendor == "postgresql" and turn.claimed_at is not None:
+        posted = _insert_bot_reply(turn=turn, text=text, verdict=verdict, latency_ms=latency_ms)
+        if posted is not None:
+            return posted
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update(of=("self",))
@@ -542,6 +546,72 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
     if written_meanwhile and not posted.ended_reason:
         return dataclasses.replace(posted, bot_turn_due=True)
     return posted
+
+
+def _insert_bot_reply(*, turn: BotTurn, text: str, verdict, latency_ms: float) -> PostedMessage | None:
+    """The common case of bot_reply_post on Postgres in one round trip (as _insert_next_message); None when any rule
+    needs the checked path: the chat ended or is past its deadline, the claim is no longer this turn's, or this
+    reply is the chat's last turn."""
+    now = timezone.now()
+    sql = f"""
+        SELECT 1 FROM {_CONVERSATION} WHERE id = %(conversation)s FOR UPDATE;
+        WITH allocated AS (
+            UPDATE {_CONVERSATION} AS c
+            SET last_seq = c.last_seq + 1, bot_replied_to_seq = %(answers_seq)s,
+                bot_turn_started_at = NULL, bot_turn_heartbeat_at = NULL
+            FROM {_COMPETITION} AS k
+            WHERE c.id = %(conversation)s AND k.id = c.competition_id
+              AND c.status = %(active)s AND c.deadline_at > %(now)s AND c.last_seq + 1 < k.max_turns
+              AND c.bot_turn_started_at = %(claimed_at)s
+            RETURNING c.last_seq
+        )
+        INSERT INTO {_MESSAGE} (
+            conversation_id, seq, side, author_id, client_msg_id, text, delivered_text, flagged,
+            moderation_labels, bot_latency_ms, created_at
+        )
+        SELECT %(conversation)s, last_seq, 'b', NULL, '', %(text)s, %(delivered_text)s, %(flagged)s,
+               %(labels)s::jsonb, %(latency_ms)s, %(now)s
+        FROM allocated
+        RETURNING id, seq
+    """  # noqa: S608 -- table names come from the models, values are parameters
+    delivered_text = verdict.masked_text if verdict.flagged else text
+    params = {
+        "conversation": turn.conversation_id,
+        "answers_seq": turn.answers_seq,
+        "active": Conversation.Status.ACTIVE.value,
+        "now": now,
+        "claimed_at": turn.claimed_at,
+        "text": text,
+        "delivered_text": delivered_text,
+        "flagged": verdict.flagged,
+        "labels": json.dumps(list(verdict.labels)),
+        "latency_ms": latency_ms,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if is_psycopg3:
+            while cursor.cursor.nextset():
+                pass
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message = Message(
+        id=row[0],
+        conversation_id=turn.conversation_id,
+        seq=row[1],
+        side="b",
+        author=None,
+        client_msg_id="",
+        text=text,
+        delivered_text=delivered_text,
+        flagged=verdict.flagged,
+        moderation_labels=list(verdict.labels),
+        bot_latency_ms=latency_ms,
+        created_at=now,
+    )
+    # The evaluator wrote while the bot answered when the seq before this reply is past the one the turn answers.
+    written_meanwhile = row[1] - 1 > turn.answers_seq
+    return PostedMessage(message, created=True, events=(message_event(message),), bot_turn_due=written_meanwhile)
 
 
 def bot_turn_release(*, conversation_id: int, claimed_at: datetime | None = None) -> None:
