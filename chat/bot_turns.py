@@ -257,7 +257,9 @@ async def _bot_calls_record(bot_id: int, calls: list[tuple]) -> None:
             return
         except DatabaseError as error:
             if pause is None:
-                raise
+                # Logged, not raised: the other bots' calls of the batch are still recorded.
+                quiet_log.warning("bot-call-record", "recording %s bot calls failed", len(calls), error=error)
+                return
             quiet_log.warning("bot-call-record-retry", "recording bot calls failed; trying again", error=error)
             await asyncio.sleep(pause)
 

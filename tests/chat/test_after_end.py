@@ -512,3 +512,26 @@ def test_an_end_is_broadcast_to_the_chats_group_after_commit(django_capture_on_c
     assert (event["type"], event["reason"], event["by_side"]) == ("chat.ended", "time", "")
     chat.refresh_from_db()
     assert chat.ended_by == ""
+
+
+def test_a_bot_reply_says_whether_the_evaluator_wrote_while_the_bot_answered():
+    """Only then is another turn due: the turn's task claims again instead of after every answer."""
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    alone = services.bot_reply_post(turn=claim(chat), text="hello", latency_ms=1.0)
+    post(chat, "are you there?", client_msg_id="m2")
+    turn = claim(chat)
+    post(chat, "hello?", client_msg_id="m3")  # while the bot answers m2: its trigger finds the claim taken
+    crossed = services.bot_reply_post(turn=turn, text="yes", latency_ms=1.0)
+
+    assert (alone.bot_turn_due, crossed.bot_turn_due) == (False, True)
+    assert claim(chat).prompt == "hello?"
+
+
+def test_a_bot_reply_on_the_last_turn_leaves_no_turn_due():
+    chat = ConversationFactory(competition=CompetitionFactory(max_turns=3))
+    post(chat, "hi bot")
+    turn = claim(chat)
+    post(chat, "hello?", client_msg_id="m2")
+    posted = services.bot_reply_post(turn=turn, text="bye", latency_ms=1.0)
+    assert (posted.ended_reason, posted.bot_turn_due) == (Conversation.EndReason.TURNS, False)
