@@ -23,6 +23,7 @@ from datetime import datetime
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils import timezone
 
 from chat import selectors, services
 from chat.db import chat_database
@@ -39,10 +40,18 @@ POST_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)
 READ_FROM_TRIGGER_S = 2.0
 PROFILE_TTL_S = 10.0
 _profiles: dict[tuple[int, float], tuple[float, PresenceProfile]] = {}
+# One generator for every turn's timing draws: seeding a new one per turn read the system's entropy every time.
+_timing_rng = random.Random()
 _running: set[asyncio.Task] = set()
 # Bot calls being recorded off the turn's path: never cancelled, since the call they record has already happened.
 _recording: set[asyncio.Task] = set()
 RECORDING_DRAIN_SECONDS = 5.0
+# Calls made and not yet recorded, per bot in the order made, with when each was made: recorded in batches (one
+# row lock and two statements per bot a batch, not three per call), CALL_RECORD_BATCH_SECONDS after the first.
+_unrecorded: dict[int, list[tuple]] = {}
+_recorder: asyncio.Task | None = None
+CALL_RECORD_BATCH_SECONDS = 0.25
+CALL_RECORD_RETRY_SECONDS = (0.5, 1.0, 2.0)
 _claims: dict[int, datetime] = {}  # conversation id -> claim token of the turns this process runs
 _heartbeat: asyncio.Task | None = None
 _crashes: dict[int, int] = {}  # conversation id -> crashed turns in this process
@@ -85,7 +94,8 @@ async def _claim(conversation_id: int) -> services.BotTurn | None:
 
 
 async def bot_turns_run(conversation_id: int, *, triggered_at: float | None = None) -> None:
-    """Answer every due turn; new user messages that arrive during a turn are answered by the next loop."""
+    """Answer every due turn; new user messages that arrive during a turn are answered by the next loop (saving
+    the reply says whether there were any, so a turn claims once when there were none)."""
     while True:
         try:
             turn = await _claim(conversation_id)
@@ -101,7 +111,7 @@ async def bot_turns_run(conversation_id: int, *, triggered_at: float | None = No
         _claims[conversation_id] = turn.claimed_at
         _heartbeat_ensure()
         try:
-            done = await _play_turn(turn, triggered_at=triggered_at)
+            again = await _play_turn(turn, triggered_at=triggered_at)
         except Exception:
             logger.exception("bot turn crashed in conversation %s", conversation_id)
             await _after_crash(conversation_id, turn.claimed_at)
@@ -109,7 +119,7 @@ async def bot_turns_run(conversation_id: int, *, triggered_at: float | None = No
         finally:
             _claims.pop(conversation_id, None)
         _crashes.pop(conversation_id, None)
-        if not done:
+        if not again:
             return
 
 
@@ -207,13 +217,51 @@ def _over_chat_limit(result, max_chars: int):
     )
 
 
-def _in_background(work) -> None:
+def _in_background(work) -> asyncio.Task:
     """Off the turn's path: recording a call locks the bot's row, which all its chats share, and whatever the
     turn waits for before its first `typing` shows as a slower reader than the humans it plays."""
     task = asyncio.get_running_loop().create_task(work)
     _recording.add(task)
     task.add_done_callback(_recording.discard)
     task.add_done_callback(_log_failure)
+    return task
+
+
+def _call_record_later(bot_id: int, result) -> None:
+    """Queue the call's record; one background task records whatever queued up (awaited at shutdown like any)."""
+    global _recorder
+    _unrecorded.setdefault(bot_id, []).append((result, timezone.now()))
+    loop = asyncio.get_running_loop()
+    if _recorder is None or _recorder.done() or _recorder.get_loop() is not loop:
+        _recorder = _in_background(_calls_record())
+
+
+async def _calls_record() -> None:
+    while _unrecorded:
+        await asyncio.sleep(CALL_RECORD_BATCH_SECONDS)
+        batch = dict(_unrecorded)
+        _unrecorded.clear()
+        for bot_id, calls in batch.items():
+            await _bot_calls_record(bot_id, calls)
+
+
+async def _bot_calls_record(bot_id: int, calls: list[tuple]) -> None:
+    """Tried again while the database is unreachable: the calls have happened, and their record is the team's."""
+    from competitions.health import bot_calls_record
+    from competitions.models import BotCall
+
+    record = chat_database(bot_calls_record)
+    for pause in (*CALL_RECORD_RETRY_SECONDS, None):
+        try:
+            await record(bot_id=bot_id, purpose=BotCall.Purpose.TURN, calls=calls)
+            return
+        except DatabaseError as error:
+            if pause is None:
+                # Logged, not raised: the other bots' calls of the batch are still recorded.
+                quiet_log.warning("bot-call-record", "recording %s bot calls failed", len(calls), error=error)
+                return
+            quiet_log.warning("bot-call-record-retry", "recording bot calls failed; trying again", error=error)
+            await asyncio.sleep(pause)
 
 
 def _log_failure(task: asyncio.Task) -> None:
@@ -224,8 +272,6 @@ def _log_failure(task: asyncio.Task) -> None:
 
 async def _call_with_retry(turn: services.BotTurn):
     from competitions.bot_client import BotTarget, build_turn_payload, call_bot
-    from competitions.health import bot_call_record
-    from competitions.models import BotCall
 
     target = BotTarget(
         bot_id=turn.bot_id,
@@ -246,7 +292,7 @@ async def _call_with_retry(turn: services.BotTurn):
         result = await call_bot(target, payload)
         if result.ok and len(result.reply) > turn.max_chars:
             result = _over_chat_limit(result, turn.max_chars)
-        _in_background(chat_database(bot_call_record)(bot_id=turn.bot_id, purpose=BotCall.Purpose.TURN, result=result))
+        _call_record_later(turn.bot_id, result)
         if result.ok and (result.reply or "").strip():
             return result
     return None
@@ -280,7 +326,8 @@ def _read_from(turn: services.BotTurn, triggered_at: float | None) -> float:
 
 
 async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = None) -> bool:
-    """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person."""
+    """Call the bot, then play a human partner's turn of that length; post the reply, or leave like a person.
+    Returns whether the evaluator wrote again meanwhile (another turn is due)."""
     # Read while the bot thinks: everything before the first `typing` delays it, and a person's does not wait.
     loading = asyncio.get_running_loop().create_task(_profile(turn.competition_id))
     try:
@@ -292,7 +339,7 @@ async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = Non
         started_at=_read_from(turn, triggered_at),
         opening=turn.opening,
         max_s=settings.CHAT_BOT_DELAY_MAX_MS / 1000,
-        rng=random.Random(),
+        rng=_timing_rng,
     )
     typing = _Typing(turn.conversation_id)
     if result is None:
@@ -309,7 +356,7 @@ async def _play_turn(turn: services.BotTurn, *, triggered_at: float | None = Non
         except Exception as error:
             # Saved: the sockets fetch it when the channel layer is back (docs/chat-protocol.md, "Gaps").
             quiet_log.warning("bot-reply-broadcast", "broadcasting a bot reply failed", error=error)
-    return posted is not None and not posted.ended_reason
+    return posted is not None and posted.bot_turn_due
 
 
 async def _post_reply(turn: services.BotTurn, result) -> services.PostedMessage | None:

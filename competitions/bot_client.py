@@ -1,15 +1,17 @@
 """Calls to team bots over the v1 webhook protocol (docs/bot-protocol.md).
 
-One pooled httpx.AsyncClient per event loop: the ASGI server runs one long-lived loop and reuses its client for every
-chat turn; sync callers (Celery health checks, checkbot) run a short-lived loop through ``call_bot_sync`` and close
-that loop's client at the end. Every connection goes to an address checked by competitions.netguard: the resolved,
-checked address is handed to the connection backend through a context variable, so DNS is not consulted again
-between the check and the connect (no rebinding), while TLS still verifies the original host name.
+One pooled httpx.AsyncClient per bot and event loop: the ASGI server runs one long-lived loop and reuses a bot's
+client for every chat turn of that bot; sync callers (Celery health checks, checkbot) run a short-lived loop through
+``call_bot_sync`` and close that loop's clients at the end. Every connection goes to an address checked by
+competitions.netguard: the resolved, checked address is handed to the connection backend through a context
+variable, so DNS is not consulted again between the check and the connect (no rebinding), while TLS still verifies
+the original host name.
 """
 
 import asyncio
 import contextvars
 import json
+import sys
 import time
 import weakref
 from collections.abc import Iterable
@@ -23,6 +25,14 @@ from django.utils import timezone
 from competitions import netguard, signing
 from competitions.models import BotCall
 from hulic.storable_text import unstorable_text_reason
+
+try:
+    import sniffio  # noqa: F401 -- only to learn whether it is installed
+except ImportError:
+    # httpcore imports sniffio four times a request to learn the async library and takes asyncio when it is absent;
+    # each failed import searched sys.path again, a twelfth of a busy chat process's CPU (docs/three-party.md,
+    # "Load"). None in sys.modules makes the import fail at once, with the same outcome.
+    sys.modules["sniffio"] = None
 
 PROTOCOL_VERSION = 1
 HEALTH_CONVERSATION_ID = "healthcheck"
@@ -134,8 +144,16 @@ def _new_client() -> httpx.AsyncClient:
 
 @dataclass
 class _LoopState:
-    client: httpx.AsyncClient = field(default_factory=_new_client)
+    # A pool per bot: httpcore checks every connection of a pool (a poll each) on every request and response, so
+    # with one pool for all bots each call cost more the more bots were busy (docs/three-party.md, "Load").
+    clients: dict[int, httpx.AsyncClient] = field(default_factory=dict)
     semaphores: dict[int, asyncio.Semaphore] = field(default_factory=dict)
+
+    def client_for(self, bot_id: int) -> httpx.AsyncClient:
+        client = self.clients.get(bot_id)
+        if client is None or client.is_closed:
+            client = self.clients[bot_id] = _new_client()
+        return client
 
 
 # Clients and semaphores are bound to the loop they were first used in, so each loop gets its own.
@@ -145,16 +163,17 @@ _loop_states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]"
 def _loop_state() -> _LoopState:
     loop = asyncio.get_running_loop()
     state = _loop_states.get(loop)
-    if state is None or state.client.is_closed:
+    if state is None:
         state = _loop_states[loop] = _LoopState()
     return state
 
 
 async def close_client() -> None:
-    """Close the running loop's client (call before a short-lived loop ends)."""
+    """Close the running loop's clients (call before a short-lived loop ends)."""
     state = _loop_states.pop(asyncio.get_running_loop(), None)
     if state is not None:
-        await state.client.aclose()
+        for client in state.clients.values():
+            await client.aclose()
 
 
 def _failure(kind: str, detail: str, started: float, status_code: int | None = None) -> BotResult:
@@ -258,7 +277,7 @@ async def call_bot(
             headers = signing.signed_headers(secret=target.signing_secret, body=body, also_secrets=also)
             pin = _pinned_addresses.set({origin: checked.address})
             try:
-                outcome = await _exchange(state.client, url, body, headers, started)
+                outcome = await _exchange(state.client_for(target.bot_id), url, body, headers, started)
             finally:
                 _pinned_addresses.reset(pin)
     except netguard.BlockedEndpoint as error:

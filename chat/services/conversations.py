@@ -1,5 +1,6 @@
 """Messages, the end of a chat, and the bot's turn claim. Each write locks the conversation row."""
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,8 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chat.events import ended_event, message_event, send_event_on_commit
-from chat.models import Conversation, Evaluator, Message
-from competitions.models import Competition
+from chat.models import Conversation, Evaluator, Game, Message, PartnerKind
+from competitions.models import Bot, Competition
 
 from .errors import MessageRejected, NotAParticipant
 from .scores import scores_refresh_on_commit
@@ -22,6 +23,8 @@ _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
 _EVALUATOR = Evaluator._meta.db_table
 _COMPETITION = Competition._meta.db_table
+_BOT = Bot._meta.db_table
+_GAME = Game._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class PostedMessage:
     created: bool
     ended_reason: str = ""
     events: tuple[dict, ...] = ()
+    # A bot's reply only: the evaluator wrote again while the bot was answering, so its next turn is due now.
+    bot_turn_due: bool = False
 
 
 def _end(conversation: Conversation, *, reason: str, by_side: str = "") -> dict | None:
@@ -246,10 +251,19 @@ def _insert_next_message(
 
 
 def _append(
-    locked: Conversation, *, side: str, author, client_msg_id: str, text: str, verdict, latency_ms=None
+    locked: Conversation,
+    *,
+    side: str,
+    author,
+    client_msg_id: str,
+    text: str,
+    verdict,
+    latency_ms=None,
+    also_saved: tuple[str, ...] = (),
 ) -> PostedMessage:
+    """``also_saved``: fields the caller changed on ``locked``, saved in the same UPDATE as the seq."""
     locked.last_seq += 1
-    locked.save(update_fields=["last_seq"])
+    locked.save(update_fields=["last_seq", *also_saved])
     message = Message.objects.create(
         conversation=locked,
         seq=locked.last_seq,
@@ -309,6 +323,8 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
     A claim whose heartbeat (bot_turns_heartbeat) is older than CHAT_BOT_TURN_LEASE_SECONDS belongs to a process
     that died or hung: it is taken over.
     """
+    if connection.vendor == "postgresql":
+        return _claim_in_two_round_trips(conversation_id)
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
@@ -325,10 +341,11 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             return None
         if conversation.last_seq >= conversation.competition.max_turns or conversation.is_past_deadline(now):
             return None
-        messages = list(conversation.messages.order_by("seq"))
-        user_messages = [m for m in messages if m.side == "a"]
+        # Plain tuples, not Message instances: the history is read on every turn and grows with the chat.
+        history = conversation.messages.order_by("seq").values_list("seq", "side", "delivered_text", "created_at")
+        messages = list(history)
         opening = conversation.first_speaker == "b" and not messages
-        unanswered = [m for m in user_messages if m.seq > conversation.bot_replied_to_seq]
+        unanswered = [m for m in messages if m[1] == "a" and m[0] > conversation.bot_replied_to_seq]
         if not opening and not unanswered:
             return None
         conversation.bot_turn_started_at = now
@@ -343,25 +360,114 @@ def bot_turn_claim(*, conversation_id: int) -> BotTurn | None:
             bot_conversation_id=str(conversation.bot_conversation_id),
             language=conversation.language,
             competition_slug=conversation.competition.slug,
-            history=[
-                # What the evaluator saw, both ways: a reply the moderation masked is the masked one.
-                {
-                    "role": "user" if m.side == "a" else "bot",
-                    "text": m.delivered_text,
-                    "timestamp": m.created_at.isoformat(),
-                }
-                for m in messages
-            ],
-            prompt=" ".join(m.delivered_text for m in unanswered),
+            history=_history(messages),
+            prompt=" ".join(m[2] for m in unanswered),
             answers_seq=conversation.last_seq,
             claimed_at=now,
             mode="three_party" if hasattr(conversation, "game_as_bot") else "two_party",
             previous_signing_secret=bot.previous_secret_in_grace(now),
             competition_id=conversation.competition_id,
             max_chars=conversation.competition.max_message_chars,
-            replying_to_at=unanswered[-1].created_at if unanswered else conversation.started_at,
+            replying_to_at=unanswered[-1][3] if unanswered else conversation.started_at,
             opening=opening,
         )
+
+
+def _claim_in_two_round_trips(conversation_id: int) -> BotTurn | None:
+    """bot_turn_claim on Postgres: the claim in one round trip, the history in a second (a turn runs both).
+
+    As in _insert_next_message, the first statement takes the row lock, so the conditional UPDATE's snapshot sees
+    every message committed before it; the UPDATE claims only under bot_turn_claim's rules. The history is read
+    after the claim has committed, up to the seq it answers: later messages are the next turn's.
+    """
+    now = timezone.now()
+    sql = f"""
+        SELECT 1 FROM {_CONVERSATION} WHERE id = %(conversation)s FOR UPDATE;
+        UPDATE {_CONVERSATION} AS c SET bot_turn_started_at = %(now)s, bot_turn_heartbeat_at = %(now)s
+        FROM {_COMPETITION} AS k, {_BOT} AS b
+        WHERE c.id = %(conversation)s AND k.id = c.competition_id AND b.id = c.bot_id
+          AND c.status = %(active)s AND c.partner_kind = %(bot_kind)s
+          AND (c.bot_turn_started_at IS NULL OR coalesce(c.bot_turn_heartbeat_at, c.bot_turn_started_at) <= %(stale)s)
+          AND c.last_seq < k.max_turns AND c.deadline_at > %(now)s
+          AND (
+              (c.first_speaker = 'b' AND c.last_seq = 0)
+              OR EXISTS (
+                  SELECT 1 FROM {_MESSAGE} AS m
+                  WHERE m.conversation_id = c.id AND m.side = 'a' AND m.seq > c.bot_replied_to_seq
+              )
+          )
+        RETURNING c.last_seq, c.bot_replied_to_seq, c.first_speaker, c.started_at, c.language, c.bot_conversation_id,
+                  c.competition_id, c.bot_id, b.endpoint_url, b.signing_secret, b.previous_signing_secret,
+                  b.previous_secret_valid_until, k.slug, k.max_message_chars,
+                  EXISTS (SELECT 1 FROM {_GAME} AS g WHERE g.bot_conversation_id = c.id)
+    """  # noqa: S608 -- table names come from the models, values are parameters
+    params = {
+        "conversation": conversation_id,
+        "now": now,
+        "stale": now - _bot_turn_lease(),
+        "active": Conversation.Status.ACTIVE.value,
+        "bot_kind": PartnerKind.BOT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if is_psycopg3:
+            while cursor.cursor.nextset():
+                pass
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        (
+            last_seq,
+            replied_to_seq,
+            first_speaker,
+            started_at,
+            language,
+            bot_conversation_id,
+            competition_id,
+            bot_id,
+            endpoint_url,
+            signing_secret,
+            previous_secret,
+            previous_valid_until,
+            competition_slug,
+            max_chars,
+            in_game,
+        ) = row
+        cursor.execute(
+            f"SELECT seq, side, delivered_text, created_at FROM {_MESSAGE}"  # noqa: S608 -- as above
+            " WHERE conversation_id = %s AND seq <= %s ORDER BY seq",
+            [conversation_id, last_seq],
+        )
+        messages = cursor.fetchall()
+    unanswered = [m for m in messages if m[1] == "a" and m[0] > replied_to_seq]
+    in_grace = previous_secret and previous_valid_until is not None and now < previous_valid_until
+    return BotTurn(
+        conversation_id=conversation_id,
+        bot_id=bot_id,
+        endpoint_url=endpoint_url,
+        signing_secret=signing_secret,
+        bot_conversation_id=str(bot_conversation_id),
+        language=language,
+        competition_slug=competition_slug,
+        history=_history(messages),
+        prompt=" ".join(m[2] for m in unanswered),
+        answers_seq=last_seq,
+        claimed_at=now,
+        mode="three_party" if in_game else "two_party",
+        previous_signing_secret=previous_secret if in_grace else "",
+        competition_id=competition_id,
+        max_chars=max_chars,
+        replying_to_at=unanswered[-1][3] if unanswered else started_at,
+        opening=first_speaker == "b" and not messages,
+    )
+
+
+def _history(messages: list[tuple]) -> list[dict]:
+    """What the evaluator saw, both ways: a reply the moderation masked is the masked one."""
+    return [
+        {"role": "user" if side == "a" else "bot", "text": text, "timestamp": created_at.isoformat()}
+        for _seq, side, text, created_at in messages
+    ]
 
 
 def bot_turns_heartbeat(*, conversation_ids: list[int]) -> int:
@@ -398,12 +504,17 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
     """Save the bot's reply (moderated like any message) and release the turn claim; the caller sends ``events``.
 
     None if the chat ended meanwhile, or if the claim is no longer this turn's (another process took it over after
-    this one's heartbeat stopped: that turn answers, so the evaluator gets one reply).
+    this one's heartbeat stopped: that turn answers, so the evaluator gets one reply). The answer's
+    ``bot_turn_due`` says whether the evaluator wrote again meanwhile (that message's own trigger found this turn's
+    claim and gave way), so the caller claims again only then.
     """
-    conversation = Conversation.objects.select_related("competition").get(pk=turn.conversation_id)
     # A longer reply is refused before this (a bot failure of its own kind); the cut only guards the invariant.
-    text = text.strip()[: conversation.competition.max_message_chars]
-    verdict = _moderate(text, conversation.language)
+    text = text.strip()[: turn.max_chars or None]
+    verdict = _moderate(text, turn.language)
+    if connection.vendor == "postgresql" and turn.claimed_at is not None:
+        posted = _insert_bot_reply(turn=turn, text=text, verdict=verdict, latency_ms=latency_ms)
+        if posted is not None:
+            return posted
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update(of=("self",))
@@ -418,13 +529,89 @@ def bot_reply_post(*, turn: BotTurn, text: str, latency_ms: float) -> PostedMess
             return None
         if turn.claimed_at is not None and locked.bot_turn_started_at != turn.claimed_at:
             return None
+        written_meanwhile = locked.last_seq > turn.answers_seq
         locked.bot_replied_to_seq = turn.answers_seq
         locked.bot_turn_started_at = None
         locked.bot_turn_heartbeat_at = None
-        locked.save(update_fields=["bot_replied_to_seq", "bot_turn_started_at", "bot_turn_heartbeat_at"])
-        return _append(
-            locked, side="b", author=None, client_msg_id="", text=text, verdict=verdict, latency_ms=latency_ms
+        posted = _append(
+            locked,
+            side="b",
+            author=None,
+            client_msg_id="",
+            text=text,
+            verdict=verdict,
+            latency_ms=latency_ms,
+            also_saved=("bot_replied_to_seq", "bot_turn_started_at", "bot_turn_heartbeat_at"),
         )
+    if written_meanwhile and not posted.ended_reason:
+        return dataclasses.replace(posted, bot_turn_due=True)
+    return posted
+
+
+def _insert_bot_reply(*, turn: BotTurn, text: str, verdict, latency_ms: float) -> PostedMessage | None:
+    """The common case of bot_reply_post on Postgres in one round trip (as _insert_next_message); None when any rule
+    needs the checked path: the chat ended or is past its deadline, the claim is no longer this turn's, or this
+    reply is the chat's last turn."""
+    now = timezone.now()
+    sql = f"""
+        SELECT 1 FROM {_CONVERSATION} WHERE id = %(conversation)s FOR UPDATE;
+        WITH allocated AS (
+            UPDATE {_CONVERSATION} AS c
+            SET last_seq = c.last_seq + 1, bot_replied_to_seq = %(answers_seq)s,
+                bot_turn_started_at = NULL, bot_turn_heartbeat_at = NULL
+            FROM {_COMPETITION} AS k
+            WHERE c.id = %(conversation)s AND k.id = c.competition_id
+              AND c.status = %(active)s AND c.deadline_at > %(now)s AND c.last_seq + 1 < k.max_turns
+              AND c.bot_turn_started_at = %(claimed_at)s
+            RETURNING c.last_seq
+        )
+        INSERT INTO {_MESSAGE} (
+            conversation_id, seq, side, author_id, client_msg_id, text, delivered_text, flagged,
+            moderation_labels, bot_latency_ms, created_at
+        )
+        SELECT %(conversation)s, last_seq, 'b', NULL, '', %(text)s, %(delivered_text)s, %(flagged)s,
+               %(labels)s::jsonb, %(latency_ms)s, %(now)s
+        FROM allocated
+        RETURNING id, seq
+    """  # noqa: S608 -- table names come from the models, values are parameters
+    delivered_text = verdict.masked_text if verdict.flagged else text
+    params = {
+        "conversation": turn.conversation_id,
+        "answers_seq": turn.answers_seq,
+        "active": Conversation.Status.ACTIVE.value,
+        "now": now,
+        "claimed_at": turn.claimed_at,
+        "text": text,
+        "delivered_text": delivered_text,
+        "flagged": verdict.flagged,
+        "labels": json.dumps(list(verdict.labels)),
+        "latency_ms": latency_ms,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if is_psycopg3:
+            while cursor.cursor.nextset():
+                pass
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    message = Message(
+        id=row[0],
+        conversation_id=turn.conversation_id,
+        seq=row[1],
+        side="b",
+        author=None,
+        client_msg_id="",
+        text=text,
+        delivered_text=delivered_text,
+        flagged=verdict.flagged,
+        moderation_labels=list(verdict.labels),
+        bot_latency_ms=latency_ms,
+        created_at=now,
+    )
+    # The evaluator wrote while the bot answered when the seq before this reply is past the one the turn answers.
+    written_meanwhile = row[1] - 1 > turn.answers_seq
+    return PostedMessage(message, created=True, events=(message_event(message),), bot_turn_due=written_meanwhile)
 
 
 def bot_turn_release(*, conversation_id: int, claimed_at: datetime | None = None) -> None:

@@ -690,3 +690,26 @@ def test_a_claim_in_a_three_party_game_tells_the_bot_it_is_one_of_two_witnesses(
     game = play(competition, ready_evaluator(competition), ready_evaluator(competition))
     post(game.bot_conversation, "which of you is human?")
     assert claim(game.bot_conversation).mode == "three_party"
+
+
+def test_a_bot_reply_says_whether_the_evaluator_wrote_while_the_bot_answered():
+    """Only then is another turn due: the turn's task claims again instead of after every answer."""
+    chat = ConversationFactory()
+    post(chat, "hi bot")
+    alone = services.bot_reply_post(turn=claim(chat), text="hello", latency_ms=1.0)
+    post(chat, "are you there?", client_msg_id="m2")
+    turn = claim(chat)
+    post(chat, "hello?", client_msg_id="m3")  # while the bot answers m2: its trigger finds the claim taken
+    crossed = services.bot_reply_post(turn=turn, text="yes", latency_ms=1.0)
+
+    assert (alone.bot_turn_due, crossed.bot_turn_due) == (False, True)
+    assert claim(chat).prompt == "hello?"
+
+
+def test_a_bot_reply_on_the_last_turn_leaves_no_turn_due():
+    chat = ConversationFactory(competition=CompetitionFactory(max_turns=3))
+    post(chat, "hi bot")
+    turn = claim(chat)
+    post(chat, "hello?", client_msg_id="m2")
+    posted = services.bot_reply_post(turn=turn, text="bye", latency_ms=1.0)
+    assert (posted.ended_reason, posted.bot_turn_due) == (Conversation.EndReason.TURNS, False)

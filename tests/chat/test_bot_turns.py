@@ -238,3 +238,33 @@ async def test_a_reply_over_the_chats_limit_is_a_bot_failure_never_delivered(loc
     assert not [f for f in seen if f["type"] == "message" and f["from"] == "partner"]
     assert ended["reason"] == "partner_left" and await bot_messages(chat) == []
     await alice.disconnect()
+
+
+async def test_an_answered_message_costs_one_claim_and_its_bot_calls_are_all_recorded(localbot, monkeypatch):
+    """The claim ran again after every answer only to find no turn due; the calls' records are batched."""
+    real_claim = services.bot_turn_claim
+    claims = []
+
+    def counting_claim(**kwargs):
+        claims.append(kwargs["conversation_id"])
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(services, "bot_turn_claim", counting_claim)
+    chat = await bot_chat(localbot.url("ok"))
+    alice, _ = await connect(chat.evaluator_a, chat)
+    await alice.send_json_to({"type": "ping"})
+    await receive_until(alice, "pong")  # the socket has finished opening, which triggers a turn
+    await bot_turns_wait_all()
+    claims.clear()  # that one found nothing to answer
+    for n in range(3):
+        await alice.send_json_to({"type": "message", "client_msg_id": f"m{n}", "text": f"question {n}"})
+        frame = {}
+        while frame.get("from") != "partner":
+            frame, _ = await receive_until(alice, "message")
+        await bot_turns_wait_all()
+    calls = await database_sync_to_async(lambda: BotCall.objects.filter(bot=chat.bot_id, ok=True).count())()
+
+    assert len(await bot_messages(chat)) == 3
+    assert claims == [chat.pk] * 3
+    assert calls == 3
+    await alice.disconnect()

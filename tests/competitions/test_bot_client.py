@@ -209,7 +209,7 @@ async def test_upper_case_host_names_are_pinned_like_httpx_spells_them(test_bot)
 
 
 async def test_pooled_client_refuses_hosts_the_guard_did_not_check(test_bot):
-    client = bot_client._loop_state().client
+    client = bot_client._loop_state().client_for(1)
     with pytest.raises(httpx.ConnectError, match="not checked"):
         await client.post(test_bot.url("/ok", host="localhost"), content=b"{}")
     assert test_bot.requests == []
@@ -225,12 +225,14 @@ async def test_concurrency_per_bot_is_bounded(test_bot, settings):
     assert test_bot.max_active == 2
 
 
-async def test_one_pooled_client_is_reused_within_a_loop(test_bot):
-    await call_bot(target(test_bot.url("/ok")), turn_payload())
-    first = bot_client._loop_state().client
-    await call_bot(target(test_bot.url("/ok")), turn_payload())
-    assert bot_client._loop_state().client is first
-    assert len({request.headers.get("webhook-id") for request in test_bot.requests}) == 2
+async def test_one_pooled_client_per_bot_is_reused_within_a_loop(test_bot):
+    await call_bot(target(test_bot.url("/ok"), bot_id=1), turn_payload())
+    first = bot_client._loop_state().client_for(1)
+    await call_bot(target(test_bot.url("/ok"), bot_id=1), turn_payload())
+    await call_bot(target(test_bot.url("/ok"), bot_id=2), turn_payload())
+    assert bot_client._loop_state().client_for(1) is first
+    assert bot_client._loop_state().client_for(2) is not first
+    assert len({request.headers.get("webhook-id") for request in test_bot.requests}) == 3
 
 
 def test_sync_calls_use_a_private_loop_and_close_its_client(test_bot, allow_loopback):

@@ -1,10 +1,13 @@
 """Health checks and call recording against a real bot server on loopback."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from competitions.bot_client import BotResult
-from competitions.health import bot_call_record, bot_health_check
+from competitions.health import bot_call_record, bot_calls_record, bot_health_check
 from competitions.models import Bot, BotCall, Competition
 from competitions.tasks import bot_health_check_task, bots_health_check_all
 from hulic.celery import app as celery_app
@@ -198,3 +201,21 @@ def test_a_reply_that_cannot_be_stored_is_shown_to_the_team_with_its_reason(clie
     assert "Reply with characters that cannot be stored" in page and "U+0000 at character 3" in page
     assert health["recent_calls"][0]["failure_kind"] == "bad_text"
     assert health["last_failure_reason"].startswith("Reply with characters that cannot be stored")
+
+
+def test_calls_recorded_in_one_batch_leave_the_bot_as_recording_them_one_by_one(bot, settings):
+    """A chat process records its turns' calls in batches: the rows, their order and the counters are the same."""
+    settings.BOT_FAILURES_BEFORE_FAILING = 3
+    start = timezone.now()
+    results = [failed(), passed(), failed(), failed(), failed(BotCall.Failure.TIMEOUT, "slow")]
+    calls = [(result, start + timedelta(milliseconds=n)) for n, result in enumerate(results)]
+    bot_calls_record(bot_id=bot.id, purpose=BotCall.Purpose.TURN, calls=calls)
+    bot.refresh_from_db()
+    rows = list(BotCall.objects.filter(bot=bot).order_by("created_at").values_list("ok", "created_at"))
+    assert rows == [(result.ok, made_at) for result, made_at in calls]
+    assert (bot.status, bot.consecutive_failures, bot.last_failure_reason) == (
+        Bot.Status.FAILING,
+        3,
+        "Timed out: slow",
+    )
+    assert bot.last_checked_at == calls[-1][1]
