@@ -67,9 +67,9 @@ def game_request_cancel(*, game_request: GameRequest) -> bool:
 def game_attempt(*, game_request_id: int, rng: random.Random | None = None) -> GameRequest:
     """Try to start a game for one waiting request. Safe to call from any number of processes at once.
 
-    Locked and claimed like the two-party queue (``queueing``). Alone past its hold (a recent human pairing's wait,
-    as two-party requests are held), the request falls back to a two-party chat with a bot: the lobby's wait is
-    drawn like any chat's, so it does not tell that the chat is with a bot (docs/blinding.md).
+    Locked and claimed like the two-party queue (``queueing``). In mode "both", alone past its hold (a recent human
+    pairing's wait, as two-party requests are held), the request falls back to a two-party chat with a bot: the
+    lobby's wait is drawn like any chat's, so it does not tell that the chat is with a bot (docs/blinding.md).
     """
     rng = rng or random.Random()
     with queueing.waiting_request_locked(GameRequest, game_request_id) as request:
@@ -85,7 +85,9 @@ def game_attempt(*, game_request_id: int, rng: random.Random | None = None) -> G
                     _start_game(interrogator=interrogator, witness=witness, bot=bot, rng=rng)
                     request.refresh_from_db()
                     return request
-        if not queueing.hold_over(request):
+        if not queueing.hold_over(request) or competition.mode == "three_party":
+            # In a games-only competition every two-party chat would be with a bot, and the person would know it
+            # (no control chats to hide among): the lobby keeps waiting for players instead (docs/blinding.md).
             return request
         # Nobody came to play: the lobby falls back to a two-party chat with a bot, as two-party matchmaking does.
         request.status = GameRequest.Status.FELL_BACK

@@ -15,7 +15,7 @@ from chat.models import Conversation, Game, GameRequest, GameVerdict, MatchReque
 from chat.presence import MIN_RECORDED_WAITS
 from chat.services import games
 from chat.services.matchmaking import match_hold_draw
-from competitions.models import Bot
+from competitions.models import Bot, Competition
 from tests.chat.test_matchmaking import ready_evaluator, run_in_threads
 from tests.factories import BotFactory, CompetitionFactory, ConversationFactory, TeamMembershipFactory, UserFactory
 
@@ -266,7 +266,20 @@ def age(request, seconds: float) -> None:
 
 
 @pytest.mark.django_db
+def test_in_a_games_only_competition_the_lobby_keeps_waiting_past_the_hold_instead_of_a_bot_chat(three_party):
+    """Its two-party chats would all be with a bot (no control chats to hide among), and the person would know."""
+    BotFactory(competition=three_party)
+    record_human_pairings(three_party, wait_seconds=12)
+    request = start(three_party, ready_evaluator(three_party))
+    age(request, 13)
+    assert games.game_attempt(game_request_id=request.pk).status == GameRequest.Status.WAITING
+    assert not Conversation.objects.filter(evaluator_a=request.user).exists()
+
+
+@pytest.mark.django_db
 def test_alone_in_the_lobby_past_the_hold_falls_back_to_a_two_party_bot_chat(three_party, client):
+    """In mode "both", where two-party chats include control chats, the lobby falls back at its drawn hold."""
+    Competition.objects.filter(pk=three_party.pk).update(mode="both")
     bot = BotFactory(competition=three_party)
     record_human_pairings(three_party, wait_seconds=12)
     user = ready_evaluator(three_party)
@@ -294,6 +307,7 @@ def test_the_lobby_hold_is_drawn_from_human_pairing_waits_not_the_fixed_wait(thr
     record_human_pairings(three_party, wait_seconds=7, count=MIN_RECORDED_WAITS // 2)
     user = ready_evaluator(three_party)
     assert {round(lobby_hold(three_party, user, seed)) for seed in range(12)} == {3, 7}
+    Competition.objects.filter(pk=three_party.pk).update(mode="both")
     request = start(three_party, user, random.Random(0))
     age(request, request.hold_seconds + 0.5)
     assert games.game_attempt(game_request_id=request.pk).status == GameRequest.Status.FELL_BACK
@@ -308,5 +322,6 @@ def test_without_recorded_pairings_the_lobby_holds_the_two_party_default(three_p
     assert holds == two_party
     assert len(set(holds)) > 20 and max(holds) <= three_party.human_partner_wait_seconds
     settings.CHAT_PRESENCE_TIME_SCALE = 0.0
+    Competition.objects.filter(pk=three_party.pk).update(mode="both")
     alone = start(three_party, ready_evaluator(three_party))
     assert (alone.hold_seconds, alone.status) == (0.0, GameRequest.Status.FELL_BACK)
