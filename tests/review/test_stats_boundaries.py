@@ -146,3 +146,21 @@ def test_without_replicates_the_interval_is_the_estimate():
     np.testing.assert_array_equal(table.high, table.strength)
     assert table.replicates == 0
 
+
+def test_the_fit_sums_to_zero_even_after_a_capped_step():
+    # Tens of thousands of lopsided votes: the first Newton steps exceed the cap of 4. The capped step no longer sums
+    # to zero, and the Hessian's extra 1/items term damps the way back a hundredfold: the strengths came back shifted
+    # by a common constant (Σθ ≈ −8 after the hundred iterations).
+    wins = np.array(
+        [
+            [0, 78577, 1, 125653, 55694],
+            [0, 0, 0, 96231, 44095],
+            [1, 1, 0, 61172, 0],
+            [0, 1, 0, 0, 0],
+            [1, 0, 0, 59088, 0],
+        ],
+        dtype=float,
+    )
+    theta = stats.bradley_terry(stats.pair_counts_from_matrix(wins))
+    assert theta.sum() == pytest.approx(0, abs=1e-9)
+    np.testing.assert_allclose(theta, [12.790, 1.744, 12.538, -18.943, -8.130], atol=1e-3)
