@@ -164,3 +164,37 @@ def test_the_fit_sums_to_zero_even_after_a_capped_step():
     theta = stats.bradley_terry(stats.pair_counts_from_matrix(wins))
     assert theta.sum() == pytest.approx(0, abs=1e-9)
     np.testing.assert_allclose(theta, [12.790, 1.744, 12.538, -18.943, -8.130], atol=1e-3)
+
+
+def penalised_gradient(counts, theta, ridge):
+    wins, expected = np.zeros(counts.items), np.zeros(counts.items)
+    p = 1 / (1 + np.exp(-(theta[counts.first] - theta[counts.second])))
+    np.add.at(wins, counts.first, counts.first_wins)
+    np.add.at(wins, counts.second, counts.second_wins)
+    np.add.at(expected, counts.first, counts.totals * p)
+    np.add.at(expected, counts.second, counts.totals * (1 - p))
+    return wins - expected - ridge * theta
+
+
+@pytest.mark.parametrize(
+    "wins",
+    [
+        pytest.param(
+            [[0, 0, 13720, 173311], [0, 0, 2, 0], [1, 0, 0, 0], [0, 99231, 2, 0]],
+            # Known, not fixed yet: the hundred capped steps stall here (gradient ≈ 0.96 at witnesses 1 and 2); the
+            # fit without the cap converges. See docs/testing.md, review/stats.py.
+            marks=pytest.mark.xfail(strict=True, reason="capped Newton steps stall on these votes"),
+        ),
+        [
+            [0, 78577, 1, 125653, 55694],
+            [0, 0, 0, 96231, 44095],
+            [1, 1, 0, 61172, 0],
+            [0, 1, 0, 0, 0],
+            [1, 0, 0, 59088, 0],
+        ],
+    ],
+)
+def test_on_lopsided_votes_the_capped_newton_steps_still_reach_the_optimum(wins):
+    counts = stats.pair_counts_from_matrix(np.array(wins, dtype=float))
+    theta = stats.bradley_terry(counts)
+    assert np.abs(penalised_gradient(counts, theta, stats.RIDGE)).max() < 1e-6
