@@ -153,8 +153,10 @@ def bradley_terry(counts: PairCounts, *, ridge: float = RIDGE, initial: np.ndarr
         gradient = wins - expected - ridge * theta
         step = np.linalg.solve(_hessian(counts, theta, ridge), gradient)
         # Far from the optimum (a witness that nearly always wins) a full Newton step can overshoot; capping it
-        # keeps the iteration stable, and near the optimum the cap never binds.
+        # keeps the iteration stable, and near the optimum the cap never binds. A capped step no longer sums to zero:
+        # re-centre, since the optimum sums to zero and the Hessian's 1/items term would only slowly bring it back.
         theta += np.clip(step, -4.0, 4.0)
+        theta -= theta.mean()
         if np.abs(step).max() < _NEWTON_TOLERANCE:
             break
     return theta

@@ -17,6 +17,7 @@ mutants known to be equivalent.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -116,10 +117,20 @@ MODULES = [
     Module(
         "rater_quality",
         ("leaderboard/rater_quality.py",),
-        ("tests/leaderboard/test_rater_quality.py", "tests/leaderboard/test_rater_flags.py"),
+        (
+            "tests/leaderboard/test_rater_quality.py",
+            "tests/leaderboard/test_rater_quality_boundaries.py",
+            "tests/leaderboard/test_rater_flags.py",
+        ),
     ),
-    Module("agreement", ("leaderboard/agreement.py",), ("tests/leaderboard/test_agreement.py",)),
-    Module("review_stats", ("review/stats.py",), ("tests/review/test_stats.py",)),
+    Module(
+        "agreement",
+        ("leaderboard/agreement.py",),
+        ("tests/leaderboard/test_agreement.py", "tests/leaderboard/test_agreement_boundaries.py"),
+    ),
+    Module(
+        "review_stats", ("review/stats.py",), ("tests/review/test_stats.py", "tests/review/test_stats_boundaries.py")
+    ),
     Module(
         "presence", ("chat/presence.py",), ("tests/chat/test_presence.py", "tests/chat/test_presence_boundaries.py")
     ),
@@ -137,10 +148,12 @@ MODULES = [
 ]
 BY_NAME = {module.name: module for module in MODULES}
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q"]
-RESULT_LINE = re.compile(r"^\s*(\S+): (\S+)$")
+RESULT_LINE = re.compile(r"^\s*(\S+): (\S.*)$")
+NOT_CHECKED = "not checked"
 
 
-def prepare(module: Module) -> Path:
+def configure(module: Module) -> Path:
+    """The module's work directory, linking the project, with a pyproject.toml naming its sources and test files."""
     workdir = WORK / module.name
     workdir.mkdir(parents=True, exist_ok=True)
     for entry in ROOT.iterdir():
@@ -163,6 +176,11 @@ def prepare(module: Module) -> Path:
         "",
     ]
     (workdir / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + "\n".join(section))
+    return workdir
+
+
+def prepare(module: Module) -> Path:
+    workdir = configure(module)
     # mutmut copies the sources once and then trusts its copy: refresh it so a run sees today's code and tests.
     shutil.rmtree(workdir / "mutants", ignore_errors=True)
     return workdir
@@ -176,7 +194,8 @@ def environment(module: Module) -> dict[str, str]:
     return env
 
 
-def results(module: Module) -> dict[str, str]:
+def mutmut_results(module: Module) -> dict[str, str]:
+    """Each mutant's status as mutmut stored it: "not checked" for those its last invocation did not run."""
     output = subprocess.run(  # noqa: S603
         [str(MUTMUT), "results", "--all", "true"],
         cwd=WORK / module.name,
@@ -186,6 +205,18 @@ def results(module: Module) -> dict[str, str]:
         check=True,
     ).stdout
     return {m.group(1): m.group(2) for line in output.splitlines() if (m := RESULT_LINE.match(line))}
+
+
+def results(module: Module) -> dict[str, str]:
+    """The module's outcome: its last full run, updated by the retests since (kept in results.json, because mutmut
+    forgets the statuses of the mutants a retest leaves out)."""
+    kept = WORK / module.name / "results.json"
+    return json.loads(kept.read_text()) if kept.exists() else mutmut_results(module)
+
+
+def keep(module: Module, outcome: dict[str, str]) -> dict[str, str]:
+    (WORK / module.name / "results.json").write_text(json.dumps(outcome, indent=0, sort_keys=True))
+    return outcome
 
 
 def run(module: Module, *, children: int) -> dict[str, str]:
@@ -203,7 +234,7 @@ def run(module: Module, *, children: int) -> dict[str, str]:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    return results(module)
+    return keep(module, mutmut_results(module))
 
 
 def retest(module: Module, *, children: int) -> dict[str, str]:
@@ -211,10 +242,11 @@ def retest(module: Module, *, children: int) -> dict[str, str]:
 
     Minutes instead of a full run while killing survivors; mutmut collects the new tests' coverage first.
     """
-    workdir = WORK / module.name
-    survivors = [name for name, status in results(module).items() if status == "survived"]
+    workdir = configure(module)  # test files added to the module since its last run are selected too
+    before = results(module)
+    survivors = [name for name, status in before.items() if status == "survived"]
     if not survivors:
-        return results(module)
+        return before
     shutil.copytree(ROOT / "tests", workdir / "mutants" / "tests", dirs_exist_ok=True)
     with (workdir / "mutmut.log").open("a") as out:
         subprocess.run(  # noqa: S603
@@ -225,7 +257,12 @@ def retest(module: Module, *, children: int) -> dict[str, str]:
             stderr=subprocess.STDOUT,
             check=False,
         )
-    return results(module)
+    retested = mutmut_results(module)
+    outcome = {
+        name: retested[name] if name in survivors and retested.get(name, NOT_CHECKED) != NOT_CHECKED else status
+        for name, status in before.items()
+    }
+    return keep(module, outcome)
 
 
 def summary(module: Module, outcome: dict[str, str]) -> str:
