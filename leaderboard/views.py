@@ -34,33 +34,20 @@ def _team_ids(user) -> set[int]:
     return set(user.teams.values_list("id", flat=True))
 
 
-def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot) -> str:
-    """The chart and table, rendered once per computation, language and link permissions, then served from the cache.
-
-    The key holds the snapshot's computed_at, so a recompute makes the old fragments unreachable (they expire).
-    """
-    is_organizer = request.user.is_staff
-    own_team_ids = _team_ids(request.user)
-    key = "lb-board:{}:{}:{}:{}:{}:{}".format(
-        snapshot.pk,
-        snapshot.computed_at.timestamp(),
-        competition.slug,
-        get_language(),
-        int(is_organizer),
-        ",".join(str(team_id) for team_id in sorted(own_team_ids)),
-    )
+def _cached_board(
+    request, competition: Competition, snapshot: LeaderboardSnapshot, *, key: str, rows, is_organizer: bool
+) -> str:
+    """The chart and table, rendered once per key, then served from the cache; ``rows`` is called only on a miss."""
     html = cache.get(key)
     if html is None:
-        rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
-        if not is_organizer:
-            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+        board_rows = rows()
         context = {
             "competition": competition,
-            "rows": rows,
-            "criteria": rows[0].criteria if rows else [],
-            "chart": selectors.leaderboard_chart(rows=rows, snapshot=snapshot),
+            "rows": board_rows,
+            "criteria": board_rows[0].criteria if board_rows else [],
+            "chart": selectors.leaderboard_chart(rows=board_rows, snapshot=snapshot),
             "is_organizer": is_organizer,
-            "own_team_ids": own_team_ids,
+            "own_team_ids": _team_ids(request.user),
             "margin": snapshot.equivalence_margin,
         }
         html = render_to_string("leaderboard/_board.html", context, request=request)
@@ -69,29 +56,33 @@ def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot
     return mark_safe(html)  # noqa: S308
 
 
+def _teams_key(request) -> str:
+    return ",".join(str(team_id) for team_id in sorted(_team_ids(request.user)))
+
+
+def _board_html(request, competition: Competition, snapshot: LeaderboardSnapshot) -> str:
+    """The live chart and table, cached per computation, language and link permissions.
+
+    The key holds the snapshot's computed_at, so a recompute makes the old fragments unreachable (they expire).
+    """
+    is_organizer = request.user.is_staff
+
+    def rows():
+        live = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        return live if is_organizer else selectors.leaderboard_public_rows(competition=competition, rows=live)
+
+    parts = (snapshot.pk, snapshot.computed_at.timestamp(), competition.slug, get_language(), int(is_organizer))
+    key = ":".join(["lb-board", *map(str, parts), _teams_key(request)])
+    return _cached_board(request, competition, snapshot, key=key, rows=rows, is_organizer=is_organizer)
+
+
 def _published_board_html(request, competition: Competition, published: PublishedBoard) -> str:
     """The public copy's chart and table (never live numbers), cached per publication, language and team links."""
-    own_team_ids = _team_ids(request.user)
-    key = "lb-published:{}:{}:{}:{}".format(
-        competition.pk,
-        published.period_start.timestamp(),
-        get_language(),
-        ",".join(str(team_id) for team_id in sorted(own_team_ids)),
+    parts = (competition.pk, published.period_start.timestamp(), get_language())
+    key = ":".join(["lb-published", *map(str, parts), _teams_key(request)])
+    return _cached_board(
+        request, competition, published.snapshot, key=key, rows=lambda: published.rows, is_organizer=False
     )
-    html = cache.get(key)
-    if html is None:
-        context = {
-            "competition": competition,
-            "rows": published.rows,
-            "criteria": published.rows[0].criteria if published.rows else [],
-            "chart": selectors.leaderboard_chart(rows=published.rows, snapshot=published.snapshot),
-            "is_organizer": False,
-            "own_team_ids": own_team_ids,
-            "margin": published.snapshot.equivalence_margin,
-        }
-        html = render_to_string("leaderboard/_board.html", context, request=request)
-        cache.set(key, html, BOARD_CACHE_SECONDS)
-    return mark_safe(html)  # noqa: S308 (as in _board_html)
 
 
 @require_GET
