@@ -33,16 +33,9 @@ class LeaderboardApi(APIView):
     @extend_schema(responses={200: LeaderboardSerializer, 403: HIDDEN}, summary="A competition's leaderboard")
     def get(self, request, slug: str):
         competition = _visible_competition(request, slug)
-        published_at = next_publication_at = None
-        if publication.leaderboard_is_live_to(competition=competition, user=request.user):
-            snapshot = selectors.leaderboard_snapshot(competition=competition)
-            rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
-            if not request.user.is_staff:
-                rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
-        else:
-            published = publication.published_board(competition=competition)
-            snapshot, rows = published.snapshot, published.rows
-            published_at, next_publication_at = published.period_start, published.next_at
+        snapshot, rows, published = publication.board_for(competition=competition, user=request.user)
+        published_at = published.period_start if published else None
+        next_publication_at = published.next_at if published else None
         # The rows are plain dataclasses of stored numbers: returned as they are (the serializer documents the
         # shape for the schema) because running 100 nested serializers per request doubled the response time.
         data = {

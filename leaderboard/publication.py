@@ -123,3 +123,18 @@ def published_board(*, competition: Competition, now: datetime | None = None) ->
     labels = dict(selectors.criteria_labels(competition=competition, snapshot=snapshot))
     rows = [_row_from(values, labels) for values in published.rows]
     return PublishedBoard(snapshot=snapshot, rows=rows, period_start=published.period_start, next_at=next_at)
+
+
+def board_for(
+    *, competition: Competition, user
+) -> tuple[LeaderboardSnapshot | None, list[LeaderboardRow], PublishedBoard | None]:
+    """The snapshot and rows this user may see: live ones (organizers, or after closing) or the published copy
+    (returned as well, for its times). The one place the API and the CSV choose between them."""
+    if leaderboard_is_live_to(competition=competition, user=user):
+        snapshot = selectors.leaderboard_snapshot(competition=competition)
+        rows = selectors.leaderboard_rows(competition=competition, snapshot=snapshot)
+        if not user.is_staff:
+            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
+        return snapshot, rows, None
+    published = published_board(competition=competition)
+    return published.snapshot, published.rows, published

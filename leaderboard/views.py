@@ -113,12 +113,7 @@ def leaderboard_csv(request, slug: str):
     competition = _competition_for(request, slug)
     if not selectors.leaderboard_visible_to(competition=competition, user=request.user):
         raise PermissionDenied
-    if publication.leaderboard_is_live_to(competition=competition, user=request.user):
-        rows = selectors.leaderboard_rows(competition=competition)
-        if not request.user.is_staff:
-            rows = selectors.leaderboard_public_rows(competition=competition, rows=rows)
-    else:
-        rows = publication.published_board(competition=competition).rows
+    _snapshot, rows, _published = publication.board_for(competition=competition, user=request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{competition.slug}-leaderboard.csv"'
     writer = SafeCsvWriter(response)
