@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from chat import services
-from chat.models import Conversation, MatchRequest, PartnerKind
+from chat.models import MatchRequest, PartnerKind
 from chat.presence import (
     MIN_RECORDED_TURNS,
     MIN_RECORDED_WAITS,
@@ -18,7 +18,8 @@ from chat.presence import (
     match_wait_s,
     simulate_browser_turn,
 )
-from tests.factories import BotFactory, CompetitionFactory, ConversationFactory, EvaluatorFactory, UserFactory
+from tests.chat.test_games import record_human_pairings
+from tests.factories import BotFactory, CompetitionFactory, EvaluatorFactory
 
 
 def test_recorder_turns_browser_frames_into_a_turn_and_a_leaving_delay():
@@ -76,20 +77,11 @@ def test_a_bot_match_waits_for_a_hold_drawn_from_human_pairings(settings):
     settings.CHAT_PRESENCE_TIME_SCALE = 1.0
     competition = CompetitionFactory(control_chat_share=0.0)
     BotFactory(competition=competition)
-    now = timezone.now()
-    for _ in range(MIN_RECORDED_WAITS):
-        chat = ConversationFactory(
-            competition=competition, partner_kind=PartnerKind.HUMAN, bot=None, evaluator_b=UserFactory(),
-            status=Conversation.Status.ENDED,
-        )  # fmt: skip
-        MatchRequest.objects.create(
-            competition=competition, user=chat.evaluator_a, language="en", status=MatchRequest.Status.MATCHED,
-            conversation=chat, created_at=now - timedelta(seconds=9), matched_at=now,
-        )  # fmt: skip
+    record_human_pairings(competition, wait_seconds=9)
     user = EvaluatorFactory(competition=competition).user
     request = services.match_request_start(competition=competition, user=user, language="en")
     assert request.status == MatchRequest.Status.WAITING and round(request.hold_seconds) == 9
     assert services.match_attempt(match_request_id=request.pk).status == MatchRequest.Status.WAITING
-    MatchRequest.objects.filter(pk=request.pk).update(created_at=now - timedelta(seconds=10))
+    MatchRequest.objects.filter(pk=request.pk).update(created_at=timezone.now() - timedelta(seconds=10))
     matched = services.match_attempt(match_request_id=request.pk)
     assert matched.status == MatchRequest.Status.MATCHED and matched.conversation.partner_kind == PartnerKind.BOT
